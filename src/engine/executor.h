@@ -1,0 +1,24 @@
+#pragma once
+// Evaluates a graph on the CPU: every thread of the pool walks the nodes in order, computes its
+// share of each, and waits at a barrier before the next node.
+#include <cstdint>
+#include <memory>
+
+#include "engine/graph.h"
+#include "engine/threads.h"
+
+namespace mn {
+
+class Executor {
+public:
+    explicit Executor(int n_threads = ThreadPool::default_threads());
+    int n_threads() const { return pool_.size(); }
+    void compute(const Graph& graph);
+
+private:
+    ThreadPool pool_;
+    std::unique_ptr<uint8_t, void (*)(void*)> work_{nullptr, std::free};
+    size_t work_per_thread_ = 0;
+};
+
+}  // namespace mn

@@ -1,0 +1,66 @@
+#include <algorithm>
+
+#include "engine/forward.h"
+#include "kernels/kernels.h"
+
+namespace mn {
+
+namespace {
+// Columns of the output (images of a batch) are the natural unit to share between threads;
+// with too few of them, threads share the rows (output features) instead.
+constexpr int64_t kColumnGrain = 16;
+constexpr int64_t kRowGrain = 32;
+
+bool split_by_columns(int64_t n, int nth) { return n >= 2 * kColumnGrain * nth; }
+}  // namespace
+
+size_t forward_mul_mat_work_bytes(const Tensor* t, int nth) {
+    const int64_t m = t->ne[0], n = t->ne[1], k = t->src[0]->ne[0];
+    if (split_by_columns(n, nth)) {
+        int64_t b, e;
+        split_range(n, 0, nth, kColumnGrain, b, e);
+        return kernels().gemm_workspace(m, e - b, k);
+    }
+    int64_t b, e;
+    split_range(m, 0, nth, kRowGrain, b, e);
+    return kernels().gemm_workspace(e - b, n, k);
+}
+
+void forward_mul_mat(const ComputeParams& p, Tensor* t) {
+    const Tensor* a = t->src[0];
+    const Tensor* b = t->src[1];
+    const int64_t m = t->ne[0], n = t->ne[1], k = a->ne[0];
+    const bool by_columns = split_by_columns(n, p.nth);
+    int64_t begin, end;
+    split_range(by_columns ? n : m, p.ith, p.nth, by_columns ? kColumnGrain : kRowGrain, begin, end);
+    if (begin >= end) return;
+
+    for (int64_t i3 = 0; i3 < t->ne[3]; ++i3) {
+        for (int64_t i2 = 0; i2 < t->ne[2]; ++i2) {
+            // a is broadcast over the batch dimensions of b.
+            const int64_t a2 = i2 / (t->ne[2] / a->ne[2]), a3 = i3 / (t->ne[3] / a->ne[3]);
+            GemmArgs g;
+            g.k = k;
+            g.a = reinterpret_cast<const float*>(a->at(0, 0, a2, a3));
+            g.lda = static_cast<int64_t>(a->nb[1] / sizeof(float));
+            g.b = reinterpret_cast<const float*>(b->at(0, 0, i2, i3));
+            g.ldb = static_cast<int64_t>(b->nb[1] / sizeof(float));
+            g.c = reinterpret_cast<float*>(t->at(0, 0, i2, i3));
+            g.ldc = static_cast<int64_t>(t->nb[1] / sizeof(float));
+            if (by_columns) {
+                g.m = m;
+                g.n = end - begin;
+                g.b += begin * g.ldb;
+                g.c += begin * g.ldc;
+            } else {
+                g.m = end - begin;
+                g.n = n;
+                g.a += begin * g.lda;
+                g.c += begin;
+            }
+            kernels().gemm(g, p.work);
+        }
+    }
+}
+
+}  // namespace mn

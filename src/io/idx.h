@@ -1,0 +1,46 @@
+#pragma once
+// MNIST IDX files (images: magic 0x00000803, labels: magic 0x00000801), plain or gzip-compressed
+// (detected by the gzip magic, not the file name). Header fields are big-endian; pixels and
+// labels are unsigned bytes and are kept that way.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mn {
+
+struct IdxImages {
+    int64_t count = 0, rows = 0, cols = 0;
+    std::vector<uint8_t> pixels;  // count * rows * cols: image after image, each row-major
+
+    int64_t image_size() const { return rows * cols; }
+    const uint8_t* image(int64_t i) const;  // throws Error when i is out of range
+};
+
+struct IdxLabels {
+    std::vector<uint8_t> labels;
+
+    int64_t count() const { return static_cast<int64_t>(labels.size()); }
+};
+
+constexpr uint32_t kIdxImagesMagic = 0x00000803;
+constexpr uint32_t kIdxLabelsMagic = 0x00000801;
+constexpr int64_t kIdxMaxSide = 4096;           // rows and cols limit
+constexpr size_t kIdxMaxBytes = size_t{1} << 30;  // decompressed size limit for .gz files
+
+// Read and validate a whole file. Errors (mn::Error) are one line without the path.
+IdxImages read_idx_images(const std::string& path);
+IdxLabels read_idx_labels(const std::string& path);
+
+// The same from file contents already in memory (plain or gzip); used by tests and fuzzers.
+IdxImages parse_idx_images(const uint8_t* data, size_t size);
+IdxLabels parse_idx_labels(const uint8_t* data, size_t size);
+
+// Same number of images and labels, every label in 0..num_classes-1.
+void check_labels_match(const IdxImages& images, const IdxLabels& labels, int num_classes = 10);
+
+// Atomic writers of plain (uncompressed) IDX files; they refuse what the readers would reject.
+void write_idx_images(const std::string& path, const IdxImages& images);
+void write_idx_labels(const std::string& path, const IdxLabels& labels);
+
+}  // namespace mn

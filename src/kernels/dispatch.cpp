@@ -1,0 +1,71 @@
+#include "kernels/kernels.h"
+
+#include "engine/error.h"
+
+namespace mn {
+
+namespace {
+const KernelTable* table_for(CpuLevel level) {
+    switch (level) {
+#if defined(MN_HAVE_X86_KERNELS)
+        case CpuLevel::Avx512: return &kernels_avx512::table();
+        case CpuLevel::Avx2: return &kernels_avx2::table();
+#else
+        case CpuLevel::Avx512:
+        case CpuLevel::Avx2: return nullptr;
+#endif
+        case CpuLevel::Scalar: return &kernels_scalar::table();
+    }
+    return nullptr;
+}
+
+const KernelTable*& active() {
+    static const KernelTable* t = table_for(detect_cpu_level());
+    return t;
+}
+}  // namespace
+
+bool cpu_level_supported(CpuLevel level) {
+    if (level == CpuLevel::Scalar) return true;
+#if defined(MN_HAVE_X86_KERNELS)
+    __builtin_cpu_init();
+    const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (level == CpuLevel::Avx2) return avx2;
+    return avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+#else
+    return false;
+#endif
+}
+
+CpuLevel detect_cpu_level() {
+    if (cpu_level_supported(CpuLevel::Avx512)) return CpuLevel::Avx512;
+    if (cpu_level_supported(CpuLevel::Avx2)) return CpuLevel::Avx2;
+    return CpuLevel::Scalar;
+}
+
+const KernelTable& kernels() { return *active(); }
+
+void set_cpu_level(CpuLevel level) {
+    check(cpu_level_supported(level),
+          std::string("this CPU or build does not support --cpu ") + cpu_level_name(level));
+    active() = table_for(level);
+}
+
+CpuLevel parse_cpu_level(const std::string& name) {
+    if (name == "scalar") return CpuLevel::Scalar;
+    if (name == "avx2") return CpuLevel::Avx2;
+    if (name == "avx512") return CpuLevel::Avx512;
+    throw Error("unknown CPU level '" + name + "' (expected scalar, avx2 or avx512)");
+}
+
+const char* cpu_level_name(CpuLevel level) {
+    switch (level) {
+        case CpuLevel::Scalar: return "scalar";
+        case CpuLevel::Avx2: return "avx2";
+        case CpuLevel::Avx512: return "avx512";
+    }
+    return "?";
+}
+
+}  // namespace mn

@@ -1,0 +1,53 @@
+#pragma once
+// The low-level numeric kernels, one table per SIMD level. The engine's ops call them through
+// kernels(), which picks the best level this CPU supports (or the one forced with --cpu).
+// Kernels are single-threaded; the ops split work across the thread pool before calling them.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace mn {
+
+enum class CpuLevel { Scalar = 0, Avx2 = 1, Avx512 = 2 };
+
+// C = A·Bᵀ in the layout of ggml's mul_mat, all f32:
+//   c(i, j) = sum_p a(i, p) * b(j, p) [+ bias[i]] [then relu], with
+//   a(i, p) = a[i*lda + p], b(j, p) = b[j*ldb + p], c(i, j) = c[j*ldc + i],  i < m, j < n, p < k.
+struct GemmArgs {
+    int64_t m = 0, n = 0, k = 0;
+    const float* a = nullptr;
+    int64_t lda = 0;
+    const float* b = nullptr;
+    int64_t ldb = 0;
+    float* c = nullptr;
+    int64_t ldc = 0;
+    const float* bias = nullptr;  // m values, or null
+    bool relu = false;
+    bool accumulate = false;      // c += A·Bᵀ instead of c = A·Bᵀ (bias and relu still apply last)
+};
+
+struct KernelTable {
+    CpuLevel level;
+    const char* name;
+    // Scratch bytes one gemm call needs for packing (per thread).
+    size_t (*gemm_workspace)(int64_t m, int64_t n, int64_t k);
+    void (*gemm)(const GemmArgs& args, void* workspace);
+    float (*dot)(const float* a, const float* b, int64_t n);
+    void (*add)(float* y, const float* a, const float* b, int64_t n);
+    void (*relu)(float* y, const float* x, int64_t n);
+};
+
+const KernelTable& kernels();          // the active table
+CpuLevel detect_cpu_level();           // best level this CPU and build support
+bool cpu_level_supported(CpuLevel level);
+// Forces a level (throws Error if this CPU or build lacks it).
+void set_cpu_level(CpuLevel level);
+CpuLevel parse_cpu_level(const std::string& name);  // "scalar" | "avx2" | "avx512"
+const char* cpu_level_name(CpuLevel level);
+
+// The per-level tables (defined in kernels_<level>.cpp; absent levels are null).
+namespace kernels_scalar { const KernelTable& table(); }
+namespace kernels_avx2 { const KernelTable& table(); }
+namespace kernels_avx512 { const KernelTable& table(); }
+
+}  // namespace mn

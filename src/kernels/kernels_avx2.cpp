@@ -1,0 +1,7 @@
+// AVX2 + FMA kernels: 8-float registers, a 16 x 6 GEMM micro-tile (12 accumulators of 16 ymm).
+#define MN_KERNEL_NS kernels_avx2
+#define MN_CPU_LEVEL CpuLevel::Avx2
+#define MN_VEC_FLOATS 8
+#define MN_GEMM_MV 2
+#define MN_GEMM_NR 6
+#include "kernels/kernels_impl.h"

@@ -1,0 +1,7 @@
+// AVX-512 kernels: 16-float registers, a 32 x 12 GEMM micro-tile (24 accumulators of 32 zmm).
+#define MN_KERNEL_NS kernels_avx512
+#define MN_CPU_LEVEL CpuLevel::Avx512
+#define MN_VEC_FLOATS 16
+#define MN_GEMM_MV 2
+#define MN_GEMM_NR 12
+#include "kernels/kernels_impl.h"

@@ -1,0 +1,222 @@
+// One implementation of every kernel, compiled once per SIMD level. The including file defines:
+//   MN_KERNEL_NS    namespace of the level (kernels_scalar, kernels_avx2, ...)
+//   MN_CPU_LEVEL    its CpuLevel
+//   MN_VEC_FLOATS   floats per SIMD register (1 = plain scalar code)
+//   MN_GEMM_MV      registers per micro-tile column (micro-tile height MR = MV * VEC_FLOATS)
+//   MN_GEMM_NR      micro-tile width (columns of C kept in registers)
+// and is compiled with that level's -m flags. GCC/Clang vector extensions turn the same source
+// into AVX-512, AVX2 or WASM SIMD code.
+#include <algorithm>
+#include <cstring>
+
+#include "kernels/kernels.h"
+
+namespace mn::MN_KERNEL_NS {
+
+namespace {
+
+constexpr int W = MN_VEC_FLOATS;
+#if MN_VEC_FLOATS > 1
+typedef float V __attribute__((vector_size(MN_VEC_FLOATS * sizeof(float))));
+#else
+typedef float V;
+#endif
+constexpr int MV = MN_GEMM_MV;
+constexpr int MR = MV * W;
+constexpr int NR = MN_GEMM_NR;
+
+// Cache blocking (BLIS-style): a KC x NR sliver of B stays in L1 while MR x KC slivers of A
+// stream from an MC x KC block kept in L2; the KC x NC block of B is reused across all of A.
+constexpr int64_t KC = 256;
+constexpr int64_t MC = ((128 + MR - 1) / MR) * MR;
+constexpr int64_t NC = NR * 64;
+
+inline V loadu(const float* p) {
+    V v;
+    std::memcpy(&v, p, sizeof(V));
+    return v;
+}
+inline void storeu(float* p, V v) { std::memcpy(p, &v, sizeof(V)); }
+inline V splat(float x) { return V{} + x; }
+inline float hsum(V v) {
+#if MN_VEC_FLOATS > 1
+    float s = 0;
+    for (int i = 0; i < W; ++i) s += v[i];
+    return s;
+#else
+    return v;
+#endif
+}
+
+// Packs rows [i0, i0+mc) x cols [p0, p0+kc) of A into MR-row panels laid out p-major:
+// panel[p * MR + r] = a(i0 + r, p0 + p); rows past mc are zero.
+void pack_a(const float* a, int64_t lda, int64_t mc, int64_t kc, float* dst) {
+    for (int64_t ir = 0; ir < mc; ir += MR) {
+        const int64_t rows = std::min<int64_t>(MR, mc - ir);
+        for (int64_t r = 0; r < rows; ++r) {
+            const float* src = a + (ir + r) * lda;
+            for (int64_t p = 0; p < kc; ++p) dst[p * MR + r] = src[p];
+        }
+        for (int64_t r = rows; r < MR; ++r)
+            for (int64_t p = 0; p < kc; ++p) dst[p * MR + r] = 0.0f;
+        dst += kc * MR;
+    }
+}
+
+// Same for B with NR-column panels: panel[p * NR + c] = b(j0 + c, p0 + p).
+void pack_b(const float* b, int64_t ldb, int64_t nc, int64_t kc, float* dst) {
+    for (int64_t jr = 0; jr < nc; jr += NR) {
+        const int64_t cols = std::min<int64_t>(NR, nc - jr);
+        for (int64_t c = 0; c < cols; ++c) {
+            const float* src = b + (jr + c) * ldb;
+            for (int64_t p = 0; p < kc; ++p) dst[p * NR + c] = src[p];
+        }
+        for (int64_t c = cols; c < NR; ++c)
+            for (int64_t p = 0; p < kc; ++p) dst[p * NR + c] = 0.0f;
+        dst += kc * NR;
+    }
+}
+
+struct Epilogue {
+    bool accumulate;  // add to what C holds
+    const float* bias;  // applied on the last k block only
+    bool relu;
+};
+
+// The register tile: an MR x NR block of C accumulated over kc steps of packed A and B.
+void micro_kernel(int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc, int64_t rows,
+                  int64_t cols, const Epilogue& ep) {
+    V acc[NR][MV];
+#pragma GCC unroll 16
+    for (int j = 0; j < NR; ++j)
+#pragma GCC unroll 4
+        for (int v = 0; v < MV; ++v) acc[j][v] = V{};
+
+    for (int64_t p = 0; p < kc; ++p) {
+        V a[MV];
+#pragma GCC unroll 4
+        for (int v = 0; v < MV; ++v) a[v] = loadu(pa + v * W);
+#pragma GCC unroll 16
+        for (int j = 0; j < NR; ++j) {
+            const V b = splat(pb[j]);
+#pragma GCC unroll 4
+            for (int v = 0; v < MV; ++v) acc[j][v] += a[v] * b;
+        }
+        pa += MR;
+        pb += NR;
+    }
+
+    float tile[MR];
+    for (int64_t j = 0; j < cols; ++j) {
+        float* cj = c + j * ldc;
+        for (int v = 0; v < MV; ++v) storeu(tile + v * W, acc[j][v]);
+        for (int64_t r = 0; r < rows; ++r) {
+            float x = tile[r];
+            if (ep.accumulate) x += cj[r];
+            if (ep.bias) x += ep.bias[r];
+            if (ep.relu) x = x > 0.0f ? x : 0.0f;
+            cj[r] = x;
+        }
+    }
+}
+
+size_t gemm_workspace(int64_t m, int64_t n, int64_t k) {
+    const int64_t kc = std::min(k, KC);
+    const int64_t mc = std::min<int64_t>(((m + MR - 1) / MR) * MR, MC);
+    const int64_t nc = std::min<int64_t>(((n + NR - 1) / NR) * NR, NC);
+    return static_cast<size_t>((mc + nc) * kc) * sizeof(float) + 64;
+}
+
+// Few columns: packing all of A would cost as much as the product itself, so take dot
+// products straight from the rows (this is the single-image path).
+void gemm_by_dots(const GemmArgs& g) {
+    for (int64_t j = 0; j < g.n; ++j) {
+        const float* bj = g.b + j * g.ldb;
+        float* cj = g.c + j * g.ldc;
+        for (int64_t i = 0; i < g.m; ++i) {
+            float x = 0.0f;
+            const float* ai = g.a + i * g.lda;
+            V s0 = V{}, s1 = V{};
+            int64_t p = 0;
+            for (; p + 2 * W <= g.k; p += 2 * W) {
+                s0 += loadu(ai + p) * loadu(bj + p);
+                s1 += loadu(ai + p + W) * loadu(bj + p + W);
+            }
+            x = hsum(s0 + s1);
+            for (; p < g.k; ++p) x += ai[p] * bj[p];
+            if (g.accumulate) x += cj[i];
+            if (g.bias) x += g.bias[i];
+            if (g.relu) x = x > 0.0f ? x : 0.0f;
+            cj[i] = x;
+        }
+    }
+}
+
+void gemm(const GemmArgs& g, void* workspace) {
+    if (g.m <= 0 || g.n <= 0) return;
+    if (g.k == 0 || g.n < NR / 2) {
+        gemm_by_dots(g);
+        return;
+    }
+    float* ws = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(workspace) + 63) & ~uintptr_t(63));
+    const int64_t kc_max = std::min(g.k, KC);
+    float* packed_a = ws;
+    float* packed_b = ws + std::min<int64_t>(((g.m + MR - 1) / MR) * MR, MC) * kc_max;
+
+    for (int64_t jc = 0; jc < g.n; jc += NC) {
+        const int64_t nc = std::min(NC, g.n - jc);
+        for (int64_t pc = 0; pc < g.k; pc += KC) {
+            const int64_t kc = std::min(KC, g.k - pc);
+            const bool last_k = pc + kc == g.k;
+            const Epilogue ep{g.accumulate || pc > 0, last_k ? g.bias : nullptr, last_k && g.relu};
+            pack_b(g.b + jc * g.ldb + pc, g.ldb, nc, kc, packed_b);
+            for (int64_t ic = 0; ic < g.m; ic += MC) {
+                const int64_t mc = std::min(MC, g.m - ic);
+                pack_a(g.a + ic * g.lda + pc, g.lda, mc, kc, packed_a);
+                Epilogue ep_block = ep;
+                if (ep.bias) ep_block.bias = ep.bias + ic;
+                for (int64_t jr = 0; jr < nc; jr += NR) {
+                    const float* pb = packed_b + (jr / NR) * kc * NR;
+                    for (int64_t ir = 0; ir < mc; ir += MR) {
+                        Epilogue ep_tile = ep_block;
+                        if (ep_tile.bias) ep_tile.bias += ir;
+                        micro_kernel(kc, packed_a + (ir / MR) * kc * MR, pb,
+                                     g.c + (jc + jr) * g.ldc + ic + ir, g.ldc, std::min<int64_t>(MR, mc - ir),
+                                     std::min<int64_t>(NR, nc - jr), ep_tile);
+                    }
+                }
+            }
+        }
+    }
+}
+
+float dot(const float* a, const float* b, int64_t n) {
+    V s0 = V{}, s1 = V{};
+    int64_t i = 0;
+    for (; i + 2 * W <= n; i += 2 * W) {
+        s0 += loadu(a + i) * loadu(b + i);
+        s1 += loadu(a + i + W) * loadu(b + i + W);
+    }
+    float s = hsum(s0 + s1);
+    for (; i < n; ++i) s += a[i] * b[i];
+    return s;
+}
+
+void add(float* y, const float* a, const float* b, int64_t n) {
+    int64_t i = 0;
+    for (; i + W <= n; i += W) storeu(y + i, loadu(a + i) + loadu(b + i));
+    for (; i < n; ++i) y[i] = a[i] + b[i];
+}
+
+void relu(float* y, const float* x, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+}  // namespace
+
+const KernelTable& table() {
+    static const KernelTable t{MN_CPU_LEVEL, cpu_level_name(MN_CPU_LEVEL), gemm_workspace, gemm, dot, add, relu};
+    return t;
+}
+
+}  // namespace mn::MN_KERNEL_NS
