@@ -1,0 +1,141 @@
+// mnist eval MODEL IMAGES [LABELS]: one digit as ASCII art with its prediction; with labels,
+// accuracy, mean cross-entropy loss and timings over the whole set.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <random>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "io/idx.h"
+#include "models/inference.h"
+#include "models/model_io.h"
+#include "kernels/kernels.h"
+
+namespace mn::cli {
+
+namespace {
+
+struct SetScore {
+    int64_t correct = 0;
+    double loss_sum = 0.0;
+    double ms = 0.0;
+    std::vector<int> predictions;
+};
+
+// Cross-entropy of one example from its logits, computed stably: logsumexp(z) - z[label].
+double cross_entropy(const float* z, int64_t n, int label) {
+    double mx = z[0];
+    for (int64_t i = 1; i < n; ++i) mx = std::max(mx, double(z[i]));
+    double sum = 0.0;
+    for (int64_t i = 0; i < n; ++i) sum += std::exp(double(z[i]) - mx);
+    return mx + std::log(sum) - z[label];
+}
+
+SetScore score_set(Predictor& p, const IdxImages& images, const IdxLabels* labels) {
+    SetScore s;
+    s.predictions.resize(static_cast<size_t>(images.count));
+    const auto start = std::chrono::steady_clock::now();
+    for (int64_t first = 0; first < images.count; first += p.batch()) {
+        const int64_t n = std::min(p.batch(), images.count - first);
+        p.run(images.image(first), n);
+        for (int64_t i = 0; i < n; ++i) {
+            const int pred = p.predicted(i);
+            s.predictions[static_cast<size_t>(first + i)] = pred;
+            if (!labels) continue;
+            const int label = labels->labels[static_cast<size_t>(first + i)];
+            s.correct += pred == label;
+            s.loss_sum += cross_entropy(p.logits(i), p.n_classes(), label);
+        }
+    }
+    s.ms = ms_since(start);
+    return s;
+}
+
+}  // namespace
+
+int cmd_eval(int argc, char** argv, bool seed_call) {
+    Args args(seed_call ? "MODEL IMAGES" : "eval",
+              "Shows one digit of IMAGES as ASCII art with the model's prediction. With LABELS, also scores\n"
+              "the whole set: accuracy, mean cross-entropy loss, evaluation and load time.");
+    args.positional("MODEL", "model file: GGUF, legacy ggml .bin or PyTorch state_dict");
+    args.positional("IMAGES", "IDX image file (plain or gzip), e.g. data/mnist/t10k-images-idx3-ubyte");
+    if (!seed_call) args.positional("LABELS", "IDX label file matching IMAGES", false);
+    args.option("index", "N", "which image to show (default: a random one)");
+    args.option("seed", "S", "seed for the random choice of image (default: from the clock)");
+    args.option("batch", "B", "images per graph evaluation", "500", "b");
+    add_compute_options(args);
+    args.flag("verbose", "also print kernel level, threads and activation memory");
+    if (!args.parse(argc, argv)) return 0;
+
+    const int threads = apply_compute_options(args);
+    const int64_t batch = args.get_int("batch", 1, 65536);
+    const std::string model_path = args.get("MODEL"), images_path = args.get("IMAGES");
+
+    const auto t_load = std::chrono::steady_clock::now();
+    const Model model = on_file(model_path, [&] { return load_model(model_path); });
+    const double load_ms = ms_since(t_load);
+    std::printf("mnist: loaded %s model from '%s' (%s, %lld parameters) in %.2f ms\n", model.arch.c_str(),
+                model_path.c_str(), model.source_format.c_str(), static_cast<long long>(model.n_params()), load_ms);
+
+    const IdxImages images = on_file(images_path, [&] { return read_idx_images(images_path); });
+    on_file(images_path, [&] {
+        check(images.count > 0, "holds no images");
+        check(images.image_size() == model_input_pixels(model),
+              "images are " + std::to_string(images.rows) + "x" + std::to_string(images.cols) + " but the model takes " +
+                  std::to_string(model_input_pixels(model)) + " pixels");
+    });
+    IdxLabels labels;
+    const bool have_labels = args.has("LABELS");
+    if (have_labels) {
+        const std::string labels_path = args.get("LABELS");
+        labels = on_file(labels_path, [&] { return read_idx_labels(labels_path); });
+        on_file(labels_path, [&] {
+            check_labels_match(images, labels, static_cast<int>(find_architecture(model.arch).n_classes(model)));
+        });
+    }
+
+    int64_t index;
+    if (args.has("index")) {
+        index = args.get_int("index", 0, images.count - 1);
+    } else {
+        const uint64_t seed = args.has("seed") ? args.get_u64("seed") : std::random_device{}();
+        index = static_cast<int64_t>(std::mt19937_64(seed)() % static_cast<uint64_t>(images.count));
+    }
+
+    Executor executor(threads);
+    int predicted;
+    if (have_labels) {
+        Predictor p(model, std::min<int64_t>(batch, images.count), executor);
+        const SetScore s = score_set(p, images, &labels);
+        predicted = s.predictions[static_cast<size_t>(index)];
+        std::printf("image %lld of %lld, label %d:\n%s", static_cast<long long>(index),
+                    static_cast<long long>(images.count), labels.labels[static_cast<size_t>(index)],
+                    ascii_digit(images.image(index), images.rows, images.cols).c_str());
+        std::printf("predicted digit is %d\n", predicted);
+        std::printf("accuracy: %.2f%% (%lld/%lld), mean loss %.4f\n", 100.0 * double(s.correct) / double(images.count),
+                    static_cast<long long>(s.correct), static_cast<long long>(images.count),
+                    s.loss_sum / double(images.count));
+        std::printf("time: evaluated %lld images in %.1f ms (%.2f us/image, batch %lld, %d threads); load %.2f ms\n",
+                    static_cast<long long>(images.count), s.ms, 1000.0 * s.ms / double(images.count),
+                    static_cast<long long>(p.batch()), threads, load_ms);
+        if (args.has("verbose"))
+            std::printf("kernels: %s; activation memory: %zu bytes\n", kernels().name, p.activation_bytes());
+    } else {
+        Predictor p(model, 1, executor);
+        const auto t0 = std::chrono::steady_clock::now();
+        p.run(images.image(index), 1);
+        const double ms = ms_since(t0);
+        predicted = p.predicted(0);
+        std::printf("image %lld of %lld:\n%s", static_cast<long long>(index), static_cast<long long>(images.count),
+                    ascii_digit(images.image(index), images.rows, images.cols).c_str());
+        std::printf("predicted digit is %d (p = %.4f)\n", predicted, p.probs(0)[predicted]);
+        std::printf("time: %.1f us for this image; load %.2f ms\n", 1000.0 * ms, load_ms);
+        if (args.has("verbose"))
+            std::printf("kernels: %s; threads: %d; activation memory: %zu bytes\n", kernels().name, threads,
+                        p.activation_bytes());
+    }
+    return 0;
+}
+
+}  // namespace mn::cli

@@ -1,0 +1,37 @@
+#include "cli/common.h"
+
+#include "engine/threads.h"
+#include "kernels/kernels.h"
+
+namespace mn::cli {
+
+void add_compute_options(Args& args) {
+    args.option("threads", "T", "worker threads", std::to_string(ThreadPool::default_threads()), "t");
+    args.option("cpu", "LEVEL", "force a kernel level: scalar, avx2 or avx512", cpu_level_name(detect_cpu_level()));
+}
+
+int apply_compute_options(const Args& args) {
+    if (args.has("cpu")) {
+        try {
+            set_cpu_level(parse_cpu_level(args.get("cpu")));
+        } catch (const Error& e) {
+            throw UsageError(e.what());
+        }
+    }
+    return static_cast<int>(args.get_int("threads", 1, 256));
+}
+
+double ms_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
+std::string ascii_digit(const uint8_t* pixels, int64_t rows, int64_t cols) {
+    std::string s;
+    for (int64_t r = 0; r < rows; ++r) {
+        for (int64_t c = 0; c < cols; ++c) s += pixels[r * cols + c] >= 128 ? "* " : "_ ";
+        s += '\n';
+    }
+    return s;
+}
+
+}  // namespace mn::cli

@@ -1,0 +1,39 @@
+#pragma once
+// Pieces every subcommand shares: error types, the options for threads and CPU level, timing,
+// and ASCII art of a digit.
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "cli/args.h"
+#include "engine/error.h"
+
+namespace mn::cli {
+
+// An error about one file: printed as `error: <file>: <what>`, exit code 1.
+struct FileError : std::runtime_error {
+    FileError(const std::string& path, const std::string& what) : std::runtime_error(path + ": " + what) {}
+};
+
+// Runs f(); any mn::Error it throws becomes a FileError naming `path`.
+template <typename F>
+auto on_file(const std::string& path, F&& f) -> decltype(f()) {
+    try {
+        return f();
+    } catch (const FileError&) {
+        throw;
+    } catch (const Error& e) {
+        throw FileError(path, e.what());
+    }
+}
+
+// --threads and --cpu, declared and applied the same way by every command that computes.
+void add_compute_options(Args& args);
+int apply_compute_options(const Args& args);  // sets the CPU level; returns the thread count
+
+double ms_since(std::chrono::steady_clock::time_point start);
+
+// 28 lines of "_ " and "* ", as the seeds print a digit.
+std::string ascii_digit(const uint8_t* pixels, int64_t rows, int64_t cols);
+
+}  // namespace mn::cli

@@ -1,0 +1,21 @@
+#pragma once
+// Reading and writing whole models. The format is detected from the file's first bytes:
+//   "GGUF"            GGUF v3 (architecture from general.architecture; weights mmap'ed)
+//   0x67676d6c        the seeds' legacy ggml .bin (mnist-fc only; no names, fixed order)
+//   "PK\x03\x04"      a PyTorch state_dict written by torch.save
+#include <string>
+
+#include "models/model.h"
+
+namespace mn {
+
+Model load_model(const std::string& path);
+
+// GGUF v3, written atomically; loads in ggml's own mnist tools.
+void save_model_gguf(const Model& m, const std::string& path);
+// The seeds' legacy format (mnist-fc only), written atomically.
+void save_model_legacy(const Model& m, const std::string& path);
+// By extension: ".bin" → legacy, anything else → GGUF.
+void save_model(const Model& m, const std::string& path);
+
+}  // namespace mn
