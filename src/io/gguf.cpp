@@ -136,10 +136,10 @@ uint64_t checked_tensor_bytes(const std::string& what, DType type, int n_dims, c
     check(dims[0] % block == 0, what + ": first dimension " + std::to_string(dims[0]) +
                                     " is not a multiple of the " + std::string(info.name) +
                                     " block size " + std::to_string(block));
-    uint64_t bytes = dims[0] / block * info.block_bytes;  // cannot overflow: block_bytes <= block * 8
-    for (int d = 1; d < n_dims; ++d) {
-        check(!__builtin_mul_overflow(bytes, dims[d], &bytes), what + " byte size overflows");
-    }
+    uint64_t bytes = dims[0] / block;
+    bool overflow = __builtin_mul_overflow(bytes, uint64_t(info.block_bytes), &bytes);
+    for (int d = 1; d < n_dims; ++d) overflow = overflow || __builtin_mul_overflow(bytes, dims[d], &bytes);
+    check(!overflow, what + " byte size overflows");
     return bytes;
 }
 
