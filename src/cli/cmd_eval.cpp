@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "io/atomic_file.h"
 #include "io/idx.h"
 #include "models/inference.h"
 #include "models/model_io.h"
@@ -65,6 +66,7 @@ int cmd_eval(int argc, char** argv, bool seed_call) {
     args.option("seed", "S", "seed for the random choice of image (default: from the clock)");
     args.option("batch", "B", "images per graph evaluation", "500", "b");
     add_compute_options(args);
+    args.option("predictions", "FILE", "with LABELS: write every image's predicted digit to FILE, one per line");
     args.flag("verbose", "also print kernel level, threads and activation memory");
     if (!args.parse(argc, argv)) return 0;
 
@@ -121,6 +123,12 @@ int cmd_eval(int argc, char** argv, bool seed_call) {
                     static_cast<long long>(p.batch()), threads, load_ms);
         if (args.has("verbose"))
             std::printf("kernels: %s; activation memory: %zu bytes\n", kernels().name, p.activation_bytes());
+        if (args.has("predictions")) {
+            const std::string out = args.get("predictions");
+            std::string text;
+            for (int d : s.predictions) text += std::to_string(d) + "\n";
+            on_file(out, [&] { write_file_atomic(out, text.data(), text.size()); });
+        }
     } else {
         Predictor p(model, 1, executor);
         const auto t0 = std::chrono::steady_clock::now();

@@ -1,5 +1,7 @@
 #include "models/model.h"
 
+#include <cmath>
+
 #include "engine/error.h"
 
 namespace mn {
@@ -56,6 +58,9 @@ void validate_model(const Model& m) {
                                          ", which " + m.arch + " cannot use yet");
     }
     for (const Tensor* t : m.params) {
+        if (t->type == DType::F32)
+            for (int64_t i = 0; i < t->nelements(); ++i)
+                check(std::isfinite(t->f32()[i]), "tensor '" + std::string(t->name) + "' contains NaN or infinite values");
         bool known = false;
         for (const ParamSpec& spec : specs) known = known || spec.name == t->name;
         check(known, "unexpected tensor '" + std::string(t->name) + "' for architecture " + m.arch);
