@@ -53,6 +53,10 @@ public:
             buf_ >>= 8;
             count_ -= 8;
         }
+        if (n == 0) return;
+        // The buffer is empty now, but may hold look-ahead copies of the bytes at next_,
+        // which would no longer line up once next_ moves: drop them.
+        buf_ = 0;
         if (n > static_cast<size_t>(end_ - next_)) throw Error("compressed data is truncated");
         std::memcpy(dst, next_, n);
         next_ += n;
@@ -63,6 +67,18 @@ public:
 
 private:
     void refill() {
+        if (end_ - next_ >= 8) {
+            // Fast path: OR in 8 bytes but count only the whole bytes that fit. The bits
+            // above count_ then hold the following input bytes at the very positions a later
+            // refill will OR them into again, so the invariant below still holds.
+            uint64_t word;
+            std::memcpy(&word, next_, 8);  // little-endian host, like the stream
+            buf_ |= word << count_;
+            int bytes = (63 - count_) / 8;
+            next_ += bytes;
+            count_ += 8 * bytes;
+            return;
+        }
         while (count_ <= 56 && next_ < end_) {
             buf_ |= static_cast<uint64_t>(*next_++) << count_;
             count_ += 8;
@@ -72,22 +88,29 @@ private:
     const uint8_t* start_;
     const uint8_t* next_;
     const uint8_t* end_;
-    uint64_t buf_ = 0;  // bits above count_ are always zero
+    // Bits above count_ are either zero or copies of the input bytes at next_ onwards, never
+    // anything else: ORing those bytes in again changes nothing, and peek() past the end of
+    // the input sees zeros.
+    uint64_t buf_ = 0;
     int count_ = 0;
 };
 
 // ---- canonical Huffman codes ---------------------------------------------------------------
 
 constexpr int kMaxCodeBits = 15;
+constexpr int kTableBits = 10;  // codes up to this long are decoded with one table lookup
 
-// A canonical Huffman code decoded with a single table lookup: the next `bits` input bits
-// index `table`. Since DEFLATE sends codes most significant bit first inside an LSB-first
-// stream, a code's table index is its bit-reversed value, repeated for every setting of the
-// bits after it. An entry holds (symbol << 4) | code length; length 0 marks bit patterns
-// that start no code (possible only in the empty or one-symbol codes allowed below).
+// A canonical Huffman code. Short codes (the frequent symbols) are decoded with one lookup:
+// the next `table_bits` input bits index `table`. Since DEFLATE sends codes most significant
+// bit first inside an LSB-first stream, a code's index is its bit-reversed value, repeated for
+// every setting of the bits after it. An entry holds (symbol << 4) | code length; 0 means
+// "no short code starts here", and decode_slow() then walks the canonical code bit by bit.
+// The table stays small (2 KiB) so it stays in the L1 cache; a full 15-bit table would not.
 struct Huffman {
-    int bits = 0;
+    int table_bits = 0;
     std::vector<uint16_t> table;
+    uint16_t count[kMaxCodeBits + 1] = {};  // number of codes of each length
+    std::vector<uint16_t> sorted;           // symbols in canonical order: by length, then value
 };
 
 uint32_t reverse_bits(uint32_t code, int len) {
@@ -101,48 +124,75 @@ uint32_t reverse_bits(uint32_t code, int len) {
 // rejected too, except a code with no symbols or a single one-bit code (both legitimately
 // produced by encoders for distance codes); decoding a hole in such a code is an error.
 Huffman build_huffman(const uint8_t* lengths, int n, bool allow_incomplete, const char* what) {
-    int count[kMaxCodeBits + 1] = {};
+    Huffman h;
     int max_len = 0;
     for (int i = 0; i < n; ++i) {
-        ++count[lengths[i]];
+        ++h.count[lengths[i]];
         max_len = std::max<int>(max_len, lengths[i]);
     }
-    count[0] = 0;
+    h.count[0] = 0;
 
     int left = 1;  // codes still available at the current length
     for (int len = 1; len <= kMaxCodeBits; ++len) {
-        left = 2 * left - count[len];
+        left = 2 * left - h.count[len];
         if (left < 0) corrupt(std::string("over-subscribed ") + what + " code");
     }
     bool empty = max_len == 0;
-    bool single_one_bit = max_len == 1 && count[1] == 1;
+    bool single_one_bit = max_len == 1 && h.count[1] == 1;
     if (left > 0 && !(allow_incomplete && (empty || single_one_bit)))
         corrupt(std::string("incomplete ") + what + " code");
 
+    // First code and first canonical-order position of each length.
     uint32_t next_code[kMaxCodeBits + 1] = {};
+    int offset[kMaxCodeBits + 1] = {};
     for (int len = 1, code = 0; len <= kMaxCodeBits; ++len) {
-        code = (code + count[len - 1]) << 1;
+        code = (code + h.count[len - 1]) << 1;
         next_code[len] = static_cast<uint32_t>(code);
+        offset[len] = len == 1 ? 0 : offset[len - 1] + h.count[len - 1];
     }
 
-    Huffman h;
-    h.bits = max_len;
-    h.table.assign(size_t{1} << max_len, 0);
+    h.table_bits = std::min(max_len, kTableBits);
+    h.table.assign(size_t{1} << h.table_bits, 0);
+    h.sorted.resize(static_cast<size_t>(offset[kMaxCodeBits] + h.count[kMaxCodeBits]));
     for (int sym = 0; sym < n; ++sym) {
         int len = lengths[sym];
         if (len == 0) continue;
+        h.sorted[offset[len]++] = static_cast<uint16_t>(sym);
+        uint32_t code = next_code[len]++;
+        if (len > h.table_bits) continue;
         uint16_t entry = static_cast<uint16_t>((sym << 4) | len);
-        for (size_t i = reverse_bits(next_code[len]++, len); i < h.table.size(); i += size_t{1} << len)
+        for (size_t i = reverse_bits(code, len); i < h.table.size(); i += size_t{1} << len)
             h.table[i] = entry;
     }
     return h;
 }
 
-int decode_symbol(BitReader& in, const Huffman& h) {
-    uint16_t entry = h.table[in.peek(h.bits)];
-    int len = entry & 15;
-    if (len == 0) corrupt("invalid Huffman code");
-    in.consume(len);
+// Codes longer than the table, or bits that start no code. The codes of one length are
+// consecutive numbers, starting right after (one bit longer than) the previous length's, so
+// reading one bit at a time it suffices to check whether the value so far falls in the range
+// of the current length.
+[[gnu::noinline]] int decode_slow(BitReader& in, const Huffman& h) {
+    uint32_t bits = in.peek(kMaxCodeBits);
+    int code = 0;   // the bits read so far, as a number
+    int first = 0;  // the first code of the current length
+    int index = 0;  // the canonical position of that first code
+    for (int len = 1; len <= kMaxCodeBits; ++len) {
+        code |= static_cast<int>((bits >> (len - 1)) & 1);
+        if (code - first < h.count[len]) {
+            in.consume(len);
+            return h.sorted[static_cast<size_t>(index + code - first)];
+        }
+        index += h.count[len];
+        first = (first + h.count[len]) << 1;
+        code <<= 1;
+    }
+    corrupt("invalid Huffman code");
+}
+
+inline int decode_symbol(BitReader& in, const Huffman& h) {
+    uint16_t entry = h.table[in.peek(h.table_bits)];
+    if (entry == 0) return decode_slow(in, h);
+    in.consume(entry & 15);
     return entry >> 4;
 }
 
@@ -231,9 +281,12 @@ public:
 
 private:
     void make_room(size_t n) {
-        if (n > max_ - out_.size())
-            throw Error("decompressed data is larger than the limit of " + std::to_string(max_) +
-                        " bytes");
+        if (n > max_ - out_.size()) too_large();
+    }
+
+    [[noreturn, gnu::noinline]] void too_large() const {
+        throw Error("decompressed data is larger than the limit of " + std::to_string(max_) +
+                    " bytes");
     }
 
     void stored_block() {

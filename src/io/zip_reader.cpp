@@ -1,10 +1,10 @@
 #include "io/zip_reader.h"
 
-#include <array>
 #include <cstdio>
 
 #include "engine/error.h"
 #include "io/byte_reader.h"
+#include "io/crc32.h"
 
 namespace mn {
 
@@ -50,25 +50,7 @@ size_t checked_offset(uint64_t value, size_t limit, const char* what) {
     return static_cast<size_t>(value);
 }
 
-constexpr std::array<uint32_t, 256> make_crc_table() {
-    std::array<uint32_t, 256> table{};
-    for (uint32_t i = 0; i < 256; ++i) {
-        uint32_t c = i;
-        for (int bit = 0; bit < 8; ++bit) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-        table[i] = c;
-    }
-    return table;
-}
-
-constexpr std::array<uint32_t, 256> kCrcTable = make_crc_table();
-
 }  // namespace
-
-uint32_t crc32(const uint8_t* data, size_t size, uint32_t crc) {
-    crc = ~crc;
-    for (size_t i = 0; i < size; ++i) crc = kCrcTable[(crc ^ data[i]) & 0xFF] ^ (crc >> 8);
-    return ~crc;
-}
 
 ZipReader::ZipReader(const uint8_t* data, size_t size) : data_(data), size_(size) {
     size_t eocd_pos = find_end_record();
@@ -226,7 +208,9 @@ void ZipReader::locate_data(ZipEntry& e, size_t limit) const {
     ByteReader r(data_ + header, limit - header);
     const char* what = "zip local header";
     check(r.u32(what) == kLocalHeaderSig, "zip entry " + printable(e.name) + " has a bad local header signature");
-    r.take(kLocalHeaderSize - 8, what);  // fields the central directory already gave us
+    // version, flags, method, time, date, CRC and sizes: zero here when a data descriptor
+    // follows the data (as torch.save writes), so the central directory's values are used
+    r.take(kLocalHeaderSize - 4 - 4, what);  // all but the signature and the two lengths
     uint16_t name_len = r.u16(what);
     uint16_t extra_len = r.u16(what);
     std::string_view local_name = r.str(name_len, what);

