@@ -60,7 +60,8 @@ void validate_model(const Model& m) {
     for (const Tensor* t : m.params) {
         if (t->type == DType::F32)
             for (int64_t i = 0; i < t->nelements(); ++i)
-                check(std::isfinite(t->f32()[i]), "tensor '" + std::string(t->name) + "' contains NaN or infinite values");
+                if (!std::isfinite(t->f32()[i]))
+                    throw Error("tensor '" + std::string(t->name) + "' contains NaN or infinite values");
         bool known = false;
         for (const ParamSpec& spec : specs) known = known || spec.name == t->name;
         check(known, "unexpected tensor '" + std::string(t->name) + "' for architecture " + m.arch);
