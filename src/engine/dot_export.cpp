@@ -45,10 +45,11 @@ std::string graph_to_dot(const Graph& graph, const std::string& title) {
         return ids[t] = "t" + std::to_string(ids.size());
     };
     auto label_of = [](const Tensor* t) {
-        std::string name = t->name[0] ? t->name : "(unnamed)";
-        std::string op = t->op == Op::None ? (t->flags & kFlagParam ? "param" : "leaf") : op_name(t->op);
-        return "{" + escape(name) + "|" + escape(op) + "|" + escape(t->shape_string()) + " " +
-               std::string(dtype_name(t->type)) + "}";
+        std::string op = op_name(t->op);
+        if (t->op == Op::None) op = t->flags & kFlagParam ? "param" : t->flags & kFlagInput ? "input" : "constant";
+        const std::string shape = escape(t->shape_string()) + " " + std::string(dtype_name(t->type));
+        if (!t->name[0]) return "{" + escape(op) + "|" + shape + "}";  // intermediate values need no name
+        return "{" + escape(t->name) + "|" + escape(op) + "|" + shape + "}";
     };
 
     std::ostringstream out;
