@@ -6,7 +6,11 @@
 
 namespace mn::cli {
 
-void Args::fail(const std::string& message) const { throw UsageError(message + "\n" + usage()); }
+void Args::fail(const std::string& message) const {
+    std::string u = usage();
+    u.pop_back();  // usage() ends in a newline; the caller adds its own
+    throw UsageError(message + "\n" + u);
+}
 
 Args::Args(std::string command, std::string summary) : command_(std::move(command)), summary_(std::move(summary)) {}
 
