@@ -79,7 +79,13 @@ void GraphAllocator::allocate(Graph& graph) {
 
     for (Tensor* leaf : graph.leafs)
         if (!leaf->data) place(leaf);
-    const uint32_t keep = kFlagInput | kFlagOutput | kFlagParam;
+    // Inputs, outputs and params keep their memory all along; for a view, that is its source's.
+    const uint32_t keep_flags = kFlagInput | kFlagOutput | kFlagParam;
+    std::unordered_map<const Tensor*, bool> kept;
+    for (Tensor* t : graph.nodes)
+        if (t->flags & keep_flags) kept[root_of(t)] = true;
+    for (Tensor* t : graph.leafs)
+        if (t->flags & keep_flags) kept[root_of(t)] = true;
     for (size_t i = 0; i < graph.nodes.size(); ++i) {
         Tensor* node = graph.nodes[i];
         if (!node->view_src && !node->data) place(node);
@@ -87,7 +93,7 @@ void GraphAllocator::allocate(Graph& graph) {
             if (!s) continue;
             Tensor* r = root_of(s);
             auto it = offset.find(r);
-            if (it == offset.end() || r->op == Op::None || (r->flags & keep) || last_reader[r] != i) continue;
+            if (it == offset.end() || r->op == Op::None || kept.count(r) || last_reader[r] != i) continue;
             planner.release(it->second, align_up(r->nbytes()));
             last_reader[r] = SIZE_MAX;  // released once, even if several sources share the root
         }

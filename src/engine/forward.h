@@ -29,6 +29,19 @@ inline void split_range(int64_t n, int ith, int nth, int64_t grain, int64_t& beg
     end = std::min<int64_t>(n, (ith + 1) * per * grain);
 }
 
+// A row of a tensor is its ne[0] elements at fixed (i1, i2, i3); rows are numbered i1 fastest.
+struct RowIndex {
+    int64_t i1, i2, i3;
+};
+inline RowIndex row_index(const Tensor* t, int64_t row) {
+    return {row % t->ne[1], (row / t->ne[1]) % t->ne[2], row / (t->ne[1] * t->ne[2])};
+}
+// Index into a source that may be broadcast (size 1) along a dimension.
+inline int64_t bcast(int64_t i, int64_t ne) { return ne == 1 ? 0 : i; }
+inline float load_f32(const Tensor* t, int64_t i0, int64_t i1, int64_t i2, int64_t i3) {
+    return *reinterpret_cast<const float*>(t->at(i0, i1, i2, i3));
+}
+
 // Per-op implementations (forward_<family>.cpp).
 void forward_mul_mat(const ComputeParams& p, Tensor* t);
 size_t forward_mul_mat_work_bytes(const Tensor* t, int nth);
@@ -37,5 +50,18 @@ void forward_relu(const ComputeParams& p, Tensor* t);
 void forward_soft_max(const ComputeParams& p, Tensor* t);
 void forward_argmax(const ComputeParams& p, Tensor* t);
 void forward_cont(const ComputeParams& p, Tensor* t);
+void forward_scale(const ComputeParams& p, Tensor* t);
+void forward_sum_to(const ComputeParams& p, Tensor* t);
+size_t forward_sum_to_work_bytes(const Tensor* t, int nth);
+void forward_repeat(const ComputeParams& p, Tensor* t);
+void forward_im2col(const ComputeParams& p, Tensor* t);
+void forward_col2im(const ComputeParams& p, Tensor* t);
+void forward_max_pool_2d(const ComputeParams& p, Tensor* t);
+void forward_max_pool_2d_backward(const ComputeParams& p, Tensor* t);
+void forward_dropout(const ComputeParams& p, Tensor* t);
+void forward_cross_entropy_loss(const ComputeParams& p, Tensor* t);
+void forward_cross_entropy_loss_backward(const ComputeParams& p, Tensor* t);
+void forward_relu_backward(const ComputeParams& p, Tensor* t);
+void forward_soft_max_backward(const ComputeParams& p, Tensor* t);
 
 }  // namespace mn

@@ -6,21 +6,6 @@
 
 namespace mn {
 
-namespace {
-
-struct RowIndex {
-    int64_t i1, i2, i3;
-};
-
-inline RowIndex row_index(const Tensor* t, int64_t row) {
-    return {row % t->ne[1], (row / t->ne[1]) % t->ne[2], row / (t->ne[1] * t->ne[2])};
-}
-
-// Index into a source that may be broadcast (size 1) along a dimension.
-inline int64_t bcast(int64_t i, int64_t ne) { return ne == 1 ? 0 : i; }
-
-}  // namespace
-
 void forward_add(const ComputeParams& p, Tensor* t) {
     const Tensor* a = t->src[0];
     const Tensor* b = t->src[1];

@@ -41,21 +41,24 @@ void forward_mul_mat(const ComputeParams& p, Tensor* t) {
             const int64_t a2 = i2 / (t->ne[2] / a->ne[2]), a3 = i3 / (t->ne[3] / a->ne[3]);
             GemmArgs g;
             g.k = k;
+            // An operand whose rows are not contiguous is a transposed view: its columns are.
+            g.a_trans = a->nb[0] != sizeof(float);
+            g.b_trans = b->nb[0] != sizeof(float);
             g.a = reinterpret_cast<const float*>(a->at(0, 0, a2, a3));
-            g.lda = static_cast<int64_t>(a->nb[1] / sizeof(float));
+            g.lda = static_cast<int64_t>(a->nb[g.a_trans ? 0 : 1] / sizeof(float));
             g.b = reinterpret_cast<const float*>(b->at(0, 0, i2, i3));
-            g.ldb = static_cast<int64_t>(b->nb[1] / sizeof(float));
+            g.ldb = static_cast<int64_t>(b->nb[g.b_trans ? 0 : 1] / sizeof(float));
             g.c = reinterpret_cast<float*>(t->at(0, 0, i2, i3));
             g.ldc = static_cast<int64_t>(t->nb[1] / sizeof(float));
             if (by_columns) {
                 g.m = m;
                 g.n = end - begin;
-                g.b += begin * g.ldb;
+                g.b += begin * (g.b_trans ? 1 : g.ldb);
                 g.c += begin * g.ldc;
             } else {
                 g.m = end - begin;
                 g.n = n;
-                g.a += begin * g.lda;
+                g.a += begin * (g.a_trans ? 1 : g.lda);
                 g.c += begin;
             }
             kernels().gemm(g, p.work);

@@ -31,6 +31,11 @@ Tensor* mul_mat(Context& ctx, Tensor* a, Tensor* b) {
     check(a->ne[0] == b->ne[0], "mul_mat: inner sizes differ: " + shapes_of(a, b));
     check(b->ne[2] % a->ne[2] == 0 && b->ne[3] % a->ne[3] == 0,
           "mul_mat: cannot broadcast " + shapes_of(a, b));
+    // Rows (k) or columns must be contiguous; the kernel reads transposed views directly.
+    for (const Tensor* t : {a, b})
+        check(t->nb[0] == sizeof(float) || t->nb[1] == sizeof(float),
+              "mul_mat: operand " + t->shape_string() + " has neither contiguous rows nor columns (use cont)");
+    require_f32(a, "mul_mat");
     const int64_t ne[kMaxDims] = {a->ne[1], b->ne[1], b->ne[2], b->ne[3]};
     return new_result(ctx, Op::MulMat, DType::F32, ne, a, b);
 }

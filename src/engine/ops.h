@@ -2,6 +2,7 @@
 // Graph builders. Each function records an op in a new tensor of `ctx` and computes nothing:
 // evaluation happens later, when a Graph of these tensors is run by the Executor.
 // Conventions follow ggml: ne[0] is the innermost dimension.
+#include <cstdint>
 #include <initializer_list>
 
 #include "engine/context.h"
@@ -28,5 +29,45 @@ Tensor* view(Context& ctx, Tensor* a, std::initializer_list<int64_t> ne, std::in
 Tensor* permute(Context& ctx, Tensor* a, int ax0, int ax1, int ax2, int ax3);
 Tensor* transpose(Context& ctx, Tensor* a);
 Tensor* cont(Context& ctx, Tensor* a);
+
+// ---- reductions and broadcasting ----
+Tensor* scale(Context& ctx, Tensor* a, float s);
+// Sums `a` down to the shape ne[] (each ne[i] equals a->ne[i] or is 1): the reverse of broadcasting.
+Tensor* sum_to(Context& ctx, Tensor* a, const int64_t ne[kMaxDims]);
+Tensor* sum(Context& ctx, Tensor* a);   // all elements -> [1]
+Tensor* mean(Context& ctx, Tensor* a);  // all elements -> [1]
+// Broadcasts `a` to the shape of `like` (each a->ne[i] is like->ne[i] or 1).
+Tensor* repeat(Context& ctx, Tensor* a, const Tensor* like);
+
+// ---- convolutional networks ----
+// Activations are [C, W, H, N]: channels innermost, then x, then y, then the batch.
+// Kernels are ggml's [KW, KH, IC, OC], so a patch row of im2col is (kw, kh, ic) with kw innermost.
+//
+// im2col: x [C, W, H, N] -> [KW*KH*C, OW, OH, N], zero outside the image.
+Tensor* im2col(Context& ctx, Tensor* x, int kw, int kh, int stride, int pad);
+// col2im: the adjoint of im2col (overlapping patches add up), back to the shape of `like`.
+Tensor* col2im(Context& ctx, Tensor* cols, const Tensor* like, int kw, int kh, int stride, int pad);
+// conv_2d = kernel · im2col(x): [IC, W, H, N] -> [OC, OW, OH, N].
+Tensor* conv_2d(Context& ctx, Tensor* kernel, Tensor* x, int stride, int pad);
+// Max pooling over k x k windows (no padding; a partial window at the edge is dropped).
+Tensor* max_pool_2d(Context& ctx, Tensor* x, int k, int stride);
+// Zeroes each element with probability `rate` and scales the rest by 1/(1-rate). The mask is a
+// hash of (seed, element index): `seed` is an i32 [2] input set per step, so a step is
+// repeatable on any number of threads and the backward pass recomputes the same mask.
+Tensor* dropout(Context& ctx, Tensor* x, Tensor* seed, float rate);
+
+// ---- loss ----
+// Mean over the batch of the cross-entropy between softmax(logits) and `labels` (a probability
+// distribution per column, e.g. one-hot): logits, labels [C, B] -> [1]. Stable for any logits.
+Tensor* cross_entropy_loss(Context& ctx, Tensor* logits, Tensor* labels);
+
+// ---- gradients (used by autodiff) ----
+Tensor* relu_backward(Context& ctx, Tensor* dy, Tensor* y);        // dy * (y > 0)
+Tensor* soft_max_backward(Context& ctx, Tensor* dy, Tensor* y);    // y * (dy - sum(dy * y))
+Tensor* max_pool_2d_backward(Context& ctx, Tensor* dy, Tensor* x, int k, int stride);
+Tensor* cross_entropy_loss_backward(Context& ctx, Tensor* logits, Tensor* labels, Tensor* dloss);
+
+// Float parameters are stored in op_params as bits.
+float op_param_f32(const Tensor* t, int i);
 
 }  // namespace mn

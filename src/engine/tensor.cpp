@@ -6,7 +6,11 @@ namespace mn {
 
 namespace {
 constexpr const char* kOpNames[] = {
-    "none", "reshape", "view", "permute", "cont", "add", "mul_mat", "relu", "soft_max", "argmax",
+    "none",        "reshape",    "view",        "permute",     "cont",
+    "add",         "scale",      "mul_mat",     "relu",        "soft_max",
+    "argmax",      "sum_to",     "repeat",      "im2col",      "col2im",
+    "max_pool_2d", "dropout",    "cross_entropy_loss", "relu_back", "soft_max_back",
+    "max_pool_2d_back", "cross_entropy_loss_back",
 };
 static_assert(sizeof(kOpNames) / sizeof(kOpNames[0]) == static_cast<size_t>(Op::Count_));
 }  // namespace

@@ -24,10 +24,25 @@ enum class Op : uint8_t {
     Cont,
     // arithmetic
     Add,
+    Scale,
     MulMat,
     Relu,
     SoftMax,
     Argmax,
+    SumTo,
+    Repeat,
+    // convolutional networks
+    Im2Col,
+    Col2Im,
+    MaxPool2d,
+    Dropout,
+    // loss
+    CrossEntropyLoss,
+    // gradients of the ops above (made by autodiff)
+    ReluBackward,
+    SoftMaxBackward,
+    MaxPool2dBackward,
+    CrossEntropyLossBackward,
     Count_  // keep last
 };
 

@@ -12,7 +12,9 @@ enum class CpuLevel { Scalar = 0, Avx2 = 1, Avx512 = 2 };
 
 // C = A·Bᵀ in the layout of ggml's mul_mat, all f32:
 //   c(i, j) = sum_p a(i, p) * b(j, p) [+ bias[i]] [then relu], with
-//   a(i, p) = a[i*lda + p], b(j, p) = b[j*ldb + p], c(i, j) = c[j*ldc + i],  i < m, j < n, p < k.
+//   a(i, p) = a[i*lda + p], b(j, p) = b[j*ldb + p], c(i, j) = c[j*ldc + i],  i < m, j < n, p < k,
+// or, with a_trans / b_trans, a(i, p) = a[p*lda + i] / b(j, p) = b[p*ldb + j] (the backward pass
+// multiplies by transposed views without copying them).
 struct GemmArgs {
     int64_t m = 0, n = 0, k = 0;
     const float* a = nullptr;
@@ -24,6 +26,8 @@ struct GemmArgs {
     const float* bias = nullptr;  // m values, or null
     bool relu = false;
     bool accumulate = false;      // c += A·Bᵀ instead of c = A·Bᵀ (bias and relu still apply last)
+    bool a_trans = false;
+    bool b_trans = false;
 };
 
 struct KernelTable {

@@ -48,32 +48,28 @@ inline float hsum(V v) {
 #endif
 }
 
-// Packs rows [i0, i0+mc) x cols [p0, p0+kc) of A into MR-row panels laid out p-major:
-// panel[p * MR + r] = a(i0 + r, p0 + p); rows past mc are zero.
-void pack_a(const float* a, int64_t lda, int64_t mc, int64_t kc, float* dst) {
-    for (int64_t ir = 0; ir < mc; ir += MR) {
-        const int64_t rows = std::min<int64_t>(MR, mc - ir);
-        for (int64_t r = 0; r < rows; ++r) {
-            const float* src = a + (ir + r) * lda;
-            for (int64_t p = 0; p < kc; ++p) dst[p * MR + r] = src[p];
+// Packs an mc x kc block of a row-major operand x(r, p) = x[r*ld + p] (or, transposed,
+// x[p*ld + r]) into panels of R rows laid out p-major: panel[p * R + r]; rows past mc are zero.
+// A is packed with R = MR, B with R = NR.
+template <int R>
+void pack_panels(const float* x, int64_t ld, bool trans, int64_t mc, int64_t kc, float* dst) {
+    for (int64_t ir = 0; ir < mc; ir += R) {
+        const int64_t rows = std::min<int64_t>(R, mc - ir);
+        if (trans) {
+            for (int64_t p = 0; p < kc; ++p) {
+                const float* src = x + p * ld + ir;
+                for (int64_t r = 0; r < rows; ++r) dst[p * R + r] = src[r];
+                for (int64_t r = rows; r < R; ++r) dst[p * R + r] = 0.0f;
+            }
+        } else {
+            for (int64_t r = 0; r < rows; ++r) {
+                const float* src = x + (ir + r) * ld;
+                for (int64_t p = 0; p < kc; ++p) dst[p * R + r] = src[p];
+            }
+            for (int64_t r = rows; r < R; ++r)
+                for (int64_t p = 0; p < kc; ++p) dst[p * R + r] = 0.0f;
         }
-        for (int64_t r = rows; r < MR; ++r)
-            for (int64_t p = 0; p < kc; ++p) dst[p * MR + r] = 0.0f;
-        dst += kc * MR;
-    }
-}
-
-// Same for B with NR-column panels: panel[p * NR + c] = b(j0 + c, p0 + p).
-void pack_b(const float* b, int64_t ldb, int64_t nc, int64_t kc, float* dst) {
-    for (int64_t jr = 0; jr < nc; jr += NR) {
-        const int64_t cols = std::min<int64_t>(NR, nc - jr);
-        for (int64_t c = 0; c < cols; ++c) {
-            const float* src = b + (jr + c) * ldb;
-            for (int64_t p = 0; p < kc; ++p) dst[p * NR + c] = src[p];
-        }
-        for (int64_t c = cols; c < NR; ++c)
-            for (int64_t p = 0; p < kc; ++p) dst[p * NR + c] = 0.0f;
-        dst += kc * NR;
+        dst += kc * R;
     }
 }
 
@@ -154,7 +150,7 @@ void gemm_by_dots(const GemmArgs& g) {
 
 void gemm(const GemmArgs& g, void* workspace) {
     if (g.m <= 0 || g.n <= 0) return;
-    if (g.k == 0 || g.n < NR / 2) {
+    if (g.k == 0 || (g.n < NR / 2 && !g.a_trans && !g.b_trans)) {
         gemm_by_dots(g);
         return;
     }
@@ -169,10 +165,12 @@ void gemm(const GemmArgs& g, void* workspace) {
             const int64_t kc = std::min(KC, g.k - pc);
             const bool last_k = pc + kc == g.k;
             const Epilogue ep{g.accumulate || pc > 0, last_k ? g.bias : nullptr, last_k && g.relu};
-            pack_b(g.b + jc * g.ldb + pc, g.ldb, nc, kc, packed_b);
+            const float* b_block = g.b_trans ? g.b + pc * g.ldb + jc : g.b + jc * g.ldb + pc;
+            pack_panels<NR>(b_block, g.ldb, g.b_trans, nc, kc, packed_b);
             for (int64_t ic = 0; ic < g.m; ic += MC) {
                 const int64_t mc = std::min(MC, g.m - ic);
-                pack_a(g.a + ic * g.lda + pc, g.lda, mc, kc, packed_a);
+                const float* a_block = g.a_trans ? g.a + pc * g.lda + ic : g.a + ic * g.lda + pc;
+                pack_panels<MR>(a_block, g.lda, g.a_trans, mc, kc, packed_a);
                 Epilogue ep_block = ep;
                 if (ep.bias) ep_block.bias = ep.bias + ic;
                 for (int64_t jr = 0; jr < nc; jr += NR) {

@@ -1,0 +1,144 @@
+// Convolution building blocks on [C, W, H, N] activations: im2col / col2im, max pooling, dropout.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "engine/forward.h"
+#include "engine/ops.h"
+
+namespace mn {
+
+namespace {
+
+struct ConvGeometry {
+    int kw, kh, stride, pad;
+};
+
+ConvGeometry geometry_of(const Tensor* t) { return {t->op_params[0], t->op_params[1], t->op_params[2], t->op_params[3]}; }
+
+// Counter-based randomness: the keep/drop decision for element i depends only on (seed, i).
+inline uint64_t mix64(uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+}  // namespace
+
+// cols(p, ox, oy, n) with p = kw + KW*(kh + KH*c) holds x(c, ox*s + kw - pad, oy*s + kh - pad, n).
+void forward_im2col(const ComputeParams& p, Tensor* t) {
+    const Tensor* x = t->src[0];
+    const ConvGeometry g = geometry_of(t);
+    const int64_t C = x->ne[0], W = x->ne[1], H = x->ne[2];
+    int64_t begin, end;
+    split_range(t->nrows(), p.ith, p.nth, 1, begin, end);
+    for (int64_t row = begin; row < end; ++row) {
+        const RowIndex r = row_index(t, row);  // (ox, oy, n)
+        float* out = reinterpret_cast<float*>(t->at(0, r.i1, r.i2, r.i3));
+        for (int64_t c = 0; c < C; ++c)
+            for (int ky = 0; ky < g.kh; ++ky) {
+                const int64_t iy = r.i2 * g.stride + ky - g.pad;
+                for (int kx = 0; kx < g.kw; ++kx) {
+                    const int64_t ix = r.i1 * g.stride + kx - g.pad;
+                    const bool inside = ix >= 0 && ix < W && iy >= 0 && iy < H;
+                    *out++ = inside ? load_f32(x, c, ix, iy, r.i3) : 0.0f;
+                }
+            }
+    }
+}
+
+// The adjoint of im2col, written as a gather so that threads own disjoint output rows.
+void forward_col2im(const ComputeParams& p, Tensor* t) {
+    const Tensor* cols = t->src[0];
+    const ConvGeometry g = geometry_of(t);
+    const int64_t C = t->ne[0], OW = cols->ne[1], OH = cols->ne[2];
+    int64_t begin, end;
+    split_range(t->nrows(), p.ith, p.nth, 1, begin, end);
+    for (int64_t row = begin; row < end; ++row) {
+        const RowIndex r = row_index(t, row);  // (ix, iy, n)
+        float* out = reinterpret_cast<float*>(t->at(0, r.i1, r.i2, r.i3));
+        std::fill(out, out + C, 0.0f);
+        for (int ky = 0; ky < g.kh; ++ky) {
+            const int64_t ty = r.i2 + g.pad - ky;  // = oy * stride
+            if (ty < 0 || ty % g.stride != 0 || ty / g.stride >= OH) continue;
+            for (int kx = 0; kx < g.kw; ++kx) {
+                const int64_t tx = r.i1 + g.pad - kx;
+                if (tx < 0 || tx % g.stride != 0 || tx / g.stride >= OW) continue;
+                for (int64_t c = 0; c < C; ++c)
+                    out[c] += load_f32(cols, kx + g.kw * (ky + g.kh * c), tx / g.stride, ty / g.stride, r.i3);
+            }
+        }
+    }
+}
+
+void forward_max_pool_2d(const ComputeParams& p, Tensor* t) {
+    const Tensor* x = t->src[0];
+    const int k = t->op_params[0], s = t->op_params[1];
+    const int64_t C = x->ne[0];
+    int64_t begin, end;
+    split_range(t->nrows(), p.ith, p.nth, 1, begin, end);
+    for (int64_t row = begin; row < end; ++row) {
+        const RowIndex r = row_index(t, row);
+        float* out = reinterpret_cast<float*>(t->at(0, r.i1, r.i2, r.i3));
+        std::fill(out, out + C, -INFINITY);
+        for (int ky = 0; ky < k; ++ky)
+            for (int kx = 0; kx < k; ++kx)
+                for (int64_t c = 0; c < C; ++c)
+                    out[c] = std::max(out[c], load_f32(x, c, r.i1 * s + kx, r.i2 * s + ky, r.i3));
+    }
+}
+
+// The gradient goes to the first maximum of each window. Threads own whole images, so
+// overlapping windows (stride < k) never write the same element from two threads.
+void forward_max_pool_2d_backward(const ComputeParams& p, Tensor* t) {
+    const Tensor* dy = t->src[0];
+    const Tensor* x = t->src[1];
+    const int k = t->op_params[0], s = t->op_params[1];
+    const int64_t C = x->ne[0];
+    int64_t begin, end;
+    split_range(t->ne[3], p.ith, p.nth, 1, begin, end);
+    for (int64_t n = begin; n < end; ++n) {
+        for (int64_t y = 0; y < t->ne[2]; ++y)
+            for (int64_t xx = 0; xx < t->ne[1]; ++xx)
+                std::fill(reinterpret_cast<float*>(t->at(0, xx, y, n)), reinterpret_cast<float*>(t->at(0, xx, y, n)) + C, 0.0f);
+        for (int64_t oy = 0; oy < dy->ne[2]; ++oy)
+            for (int64_t ox = 0; ox < dy->ne[1]; ++ox)
+                for (int64_t c = 0; c < C; ++c) {
+                    int64_t bx = ox * s, by = oy * s;
+                    float best = load_f32(x, c, bx, by, n);
+                    for (int ky = 0; ky < k; ++ky)
+                        for (int kx = 0; kx < k; ++kx) {
+                            const float v = load_f32(x, c, ox * s + kx, oy * s + ky, n);
+                            if (v > best) {
+                                best = v;
+                                bx = ox * s + kx;
+                                by = oy * s + ky;
+                            }
+                        }
+                    *reinterpret_cast<float*>(t->at(c, bx, by, n)) += load_f32(dy, c, ox, oy, n);
+                }
+    }
+}
+
+void forward_dropout(const ComputeParams& p, Tensor* t) {
+    const Tensor* x = t->src[0];
+    const int32_t* seed = static_cast<const int32_t*>(t->src[1]->data);
+    const uint64_t key = (uint64_t(uint32_t(seed[1])) << 32) | uint32_t(seed[0]);
+    const float rate = op_param_f32(t, 0);
+    const float keep_scale = 1.0f / (1.0f - rate);
+    // Keep when a 24-bit uniform draw is at or above the rate.
+    const uint64_t threshold = static_cast<uint64_t>(static_cast<double>(rate) * (1 << 24));
+    int64_t begin, end;
+    split_range(t->nrows(), p.ith, p.nth, 1, begin, end);
+    for (int64_t row = begin; row < end; ++row) {
+        const RowIndex r = row_index(t, row);
+        float* y = reinterpret_cast<float*>(t->at(0, r.i1, r.i2, r.i3));
+        const uint64_t base = static_cast<uint64_t>(row * t->ne[0]);
+        for (int64_t i = 0; i < t->ne[0]; ++i) {
+            const bool keep = (mix64(key ^ mix64(base + static_cast<uint64_t>(i))) >> 40) >= threshold;
+            y[i] = keep ? load_f32(x, i, r.i1, r.i2, r.i3) * keep_scale : 0.0f;
+        }
+    }
+}
+
+}  // namespace mn

@@ -1,0 +1,87 @@
+// Softmax cross-entropy loss and its gradient, plus the gradients of relu and softmax.
+#include <algorithm>
+#include <cmath>
+
+#include "engine/forward.h"
+
+namespace mn {
+
+namespace {
+// log(sum(exp(z))) of one column, stably.
+double log_sum_exp(const Tensor* z, const RowIndex& r) {
+    double mx = -INFINITY;
+    for (int64_t c = 0; c < z->ne[0]; ++c) mx = std::max(mx, double(load_f32(z, c, r.i1, r.i2, r.i3)));
+    double s = 0.0;
+    for (int64_t c = 0; c < z->ne[0]; ++c) s += std::exp(double(load_f32(z, c, r.i1, r.i2, r.i3)) - mx);
+    return mx + std::log(s);
+}
+}  // namespace
+
+// One thread: the loss is a scalar and the batch is small next to the layers before it.
+void forward_cross_entropy_loss(const ComputeParams& p, Tensor* t) {
+    if (p.ith != 0) return;
+    const Tensor* z = t->src[0];
+    const Tensor* y = t->src[1];
+    double total = 0.0;
+    for (int64_t row = 0; row < z->nrows(); ++row) {
+        const RowIndex r = row_index(z, row);
+        const double lse = log_sum_exp(z, r);
+        for (int64_t c = 0; c < z->ne[0]; ++c) {
+            const double label = load_f32(y, c, r.i1, r.i2, r.i3);
+            if (label != 0.0) total += label * (lse - load_f32(z, c, r.i1, r.i2, r.i3));
+        }
+    }
+    t->f32()[0] = static_cast<float>(total / double(z->nrows()));
+}
+
+// d loss / d z = (softmax(z) * sum(labels) - labels) * dloss / batch
+void forward_cross_entropy_loss_backward(const ComputeParams& p, Tensor* t) {
+    const Tensor* z = t->src[0];
+    const Tensor* y = t->src[1];
+    const float dloss = *static_cast<const float*>(t->src[2]->data);
+    const double k = double(dloss) / double(z->nrows());
+    int64_t begin, end;
+    split_range(z->nrows(), p.ith, p.nth, 1, begin, end);
+    for (int64_t row = begin; row < end; ++row) {
+        const RowIndex r = row_index(z, row);
+        const double lse = log_sum_exp(z, r);
+        double label_sum = 0.0;
+        for (int64_t c = 0; c < z->ne[0]; ++c) label_sum += load_f32(y, c, r.i1, r.i2, r.i3);
+        float* dz = reinterpret_cast<float*>(t->at(0, r.i1, r.i2, r.i3));
+        for (int64_t c = 0; c < z->ne[0]; ++c) {
+            const double prob = std::exp(double(load_f32(z, c, r.i1, r.i2, r.i3)) - lse);
+            dz[c] = static_cast<float>((prob * label_sum - load_f32(y, c, r.i1, r.i2, r.i3)) * k);
+        }
+    }
+}
+
+void forward_relu_backward(const ComputeParams& p, Tensor* t) {
+    const Tensor* dy = t->src[0];
+    const Tensor* y = t->src[1];
+    int64_t begin, end;
+    split_range(t->nrows(), p.ith, p.nth, 1, begin, end);
+    for (int64_t row = begin; row < end; ++row) {
+        const RowIndex r = row_index(t, row);
+        float* dx = reinterpret_cast<float*>(t->at(0, r.i1, r.i2, r.i3));
+        for (int64_t i = 0; i < t->ne[0]; ++i)
+            dx[i] = load_f32(y, i, r.i1, r.i2, r.i3) > 0.0f ? load_f32(dy, i, r.i1, r.i2, r.i3) : 0.0f;
+    }
+}
+
+void forward_soft_max_backward(const ComputeParams& p, Tensor* t) {
+    const Tensor* dy = t->src[0];
+    const Tensor* y = t->src[1];
+    int64_t begin, end;
+    split_range(t->nrows(), p.ith, p.nth, 1, begin, end);
+    for (int64_t row = begin; row < end; ++row) {
+        const RowIndex r = row_index(t, row);
+        double dot = 0.0;
+        for (int64_t i = 0; i < t->ne[0]; ++i)
+            dot += double(load_f32(dy, i, r.i1, r.i2, r.i3)) * load_f32(y, i, r.i1, r.i2, r.i3);
+        float* dx = reinterpret_cast<float*>(t->at(0, r.i1, r.i2, r.i3));
+        for (int64_t i = 0; i < t->ne[0]; ++i)
+            dx[i] = static_cast<float>(load_f32(y, i, r.i1, r.i2, r.i3) * (load_f32(dy, i, r.i1, r.i2, r.i3) - dot));
+    }
+}
+
+}  // namespace mn

@@ -1,0 +1,68 @@
+// scale, sum_to (reduce over broadcast dimensions) and repeat (broadcast).
+#include <algorithm>
+#include <cstring>
+
+#include "engine/forward.h"
+#include "engine/ops.h"
+
+namespace mn {
+
+size_t forward_sum_to_work_bytes(const Tensor* t, int nth) {
+    int64_t begin, end;
+    split_range(t->nelements(), 0, nth, 16, begin, end);
+    return static_cast<size_t>(end - begin) * sizeof(double);
+}
+
+void forward_scale(const ComputeParams& p, Tensor* t) {
+    const Tensor* a = t->src[0];
+    const float s = op_param_f32(t, 0);
+    int64_t begin, end;
+    split_range(t->nrows(), p.ith, p.nth, 1, begin, end);
+    for (int64_t row = begin; row < end; ++row) {
+        const RowIndex r = row_index(t, row);
+        float* y = reinterpret_cast<float*>(t->at(0, r.i1, r.i2, r.i3));
+        for (int64_t i = 0; i < t->ne[0]; ++i) y[i] = s * load_f32(a, i, r.i1, r.i2, r.i3);
+    }
+}
+
+// Each thread owns a range of output elements and scans every source row that feeds them, in
+// order, so every sum is taken in the same order whatever the thread count.
+void forward_sum_to(const ComputeParams& p, Tensor* t) {
+    const Tensor* a = t->src[0];
+    int64_t begin, end;
+    split_range(t->nelements(), p.ith, p.nth, 16, begin, end);
+    if (begin >= end) return;
+    float* out = t->f32();
+    double* acc = static_cast<double*>(p.work);  // sized by forward_work_bytes
+    std::fill(acc, acc + (end - begin), 0.0);
+    const bool reduce0 = t->ne[0] == 1 && a->ne[0] > 1;
+    for (int64_t row = 0; row < a->nrows(); ++row) {
+        const RowIndex r = row_index(a, row);
+        const int64_t out_row = bcast(r.i1, t->ne[1]) + t->ne[1] * (bcast(r.i2, t->ne[2]) + t->ne[2] * bcast(r.i3, t->ne[3]));
+        const int64_t first = out_row * t->ne[0];
+        if (first + t->ne[0] <= begin || first >= end) continue;
+        if (reduce0) {
+            double s = 0.0;
+            for (int64_t i = 0; i < a->ne[0]; ++i) s += load_f32(a, i, r.i1, r.i2, r.i3);
+            acc[static_cast<size_t>(first - begin)] += s;
+            continue;
+        }
+        const int64_t lo = std::max(first, begin), hi = std::min(first + t->ne[0], end);
+        for (int64_t o = lo; o < hi; ++o) acc[static_cast<size_t>(o - begin)] += load_f32(a, o - first, r.i1, r.i2, r.i3);
+    }
+    for (int64_t o = begin; o < end; ++o) out[o] = static_cast<float>(acc[static_cast<size_t>(o - begin)]);
+}
+
+void forward_repeat(const ComputeParams& p, Tensor* t) {
+    const Tensor* a = t->src[0];
+    int64_t begin, end;
+    split_range(t->nrows(), p.ith, p.nth, 1, begin, end);
+    for (int64_t row = begin; row < end; ++row) {
+        const RowIndex r = row_index(t, row);
+        float* y = reinterpret_cast<float*>(t->at(0, r.i1, r.i2, r.i3));
+        const int64_t a1 = bcast(r.i1, a->ne[1]), a2 = bcast(r.i2, a->ne[2]), a3 = bcast(r.i3, a->ne[3]);
+        for (int64_t i = 0; i < t->ne[0]; ++i) y[i] = load_f32(a, bcast(i, a->ne[0]), a1, a2, a3);
+    }
+}
+
+}  // namespace mn

@@ -1,0 +1,209 @@
+// Gradient checks: for every differentiable op, the gradient autodiff builds matches central
+// finite differences of the loss L = sum_i w_i * f(x)_i, with fixed random weights w.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+#include <random>
+#include <vector>
+
+#include "engine/allocator.h"
+#include "engine/autodiff.h"
+#include "engine/error.h"
+#include "engine/executor.h"
+#include "engine/ops.h"
+
+namespace mn {
+namespace {
+
+using Builder = std::function<Tensor*(Context&, const std::vector<Tensor*>&)>;
+
+struct Check {
+    std::vector<std::vector<int64_t>> shapes;  // one per parameter
+    Builder f;
+    float min_abs = 0.0f;  // keep |x| above this (away from kinks such as relu's)
+    float spacing = 0.0f;  // if > 0: values are distinct multiples of this (no ties for max)
+    double tol = 2e-2;
+};
+
+Tensor* make_param(Context& ctx, const std::vector<int64_t>& shape, std::mt19937& rng, const Check& c) {
+    int64_t ne[kMaxDims] = {1, 1, 1, 1};
+    for (size_t i = 0; i < shape.size(); ++i) ne[i] = shape[i];
+    Tensor* t = ctx.new_tensor(DType::F32, static_cast<int>(shape.size()), ne);
+    t->flags |= kFlagParam;
+    std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+    if (c.spacing > 0) {
+        std::vector<float> v(static_cast<size_t>(t->nelements()));
+        for (size_t i = 0; i < v.size(); ++i) v[i] = (float(i) - float(v.size()) / 2) * c.spacing;
+        std::shuffle(v.begin(), v.end(), rng);
+        std::copy(v.begin(), v.end(), t->f32());
+        return t;
+    }
+    for (int64_t i = 0; i < t->nelements(); ++i) {
+        float x = u(rng);
+        if (std::fabs(x) < c.min_abs) x = x < 0 ? x - c.min_abs : x + c.min_abs;
+        t->f32()[i] = x;
+    }
+    return t;
+}
+
+void gradient_check(const Check& c, int threads = 2, uint32_t seed = 1) {
+    std::mt19937 rng(seed);
+    Context params(1 << 22);
+    std::vector<Tensor*> xs;
+    for (const auto& s : c.shapes) xs.push_back(make_param(params, s, rng, c));
+
+    Context ctx;
+    Tensor* y = c.f(ctx, xs);
+    // L = sum_i w_i y_i as a 1x1 matrix product with a constant random vector w.
+    Tensor* flat = reshape(ctx, y->is_contiguous() ? y : cont(ctx, y), {y->nelements(), 1});
+    Tensor* w = params.new_tensor(DType::F32, {y->nelements(), 1});
+    std::normal_distribution<float> n(0.0f, 1.0f);
+    for (int64_t i = 0; i < w->nelements(); ++i) w->f32()[i] = n(rng);
+    Tensor* loss = reshape(ctx, mul_mat(ctx, w, flat), {1});
+    loss->flags |= kFlagOutput;
+
+    Graph g;
+    g.build_forward(loss);
+    Gradients grads = build_backward(ctx, g, loss);
+    GraphAllocator alloc;
+    alloc.allocate(g);
+    Executor ex(threads);
+    auto eval = [&] {
+        ex.compute(g);
+        return double(loss->f32()[0]);
+    };
+    eval();
+    for (Tensor* x : xs) {
+        std::vector<float> analytic(grads.get(x)->f32(), grads.get(x)->f32() + x->nelements());
+        for (int64_t i = 0; i < x->nelements(); ++i) {
+            const float saved = x->f32()[i];
+            const float eps = 1e-2f;
+            x->f32()[i] = saved + eps;
+            const double up = eval();
+            x->f32()[i] = saved - eps;
+            const double down = eval();
+            x->f32()[i] = saved;
+            const double numeric = (up - down) / (2.0 * eps);
+            ASSERT_NEAR(analytic[size_t(i)], numeric, c.tol * std::max(1.0, std::fabs(numeric)))
+                << "param " << (x == xs[0] ? 0 : 1) << " element " << i;
+        }
+    }
+}
+
+TEST(Autodiff, Add) {
+    gradient_check({{{5, 3}, {5, 1}}, [](Context& c, auto& x) { return add(c, x[0], x[1]); }});
+    gradient_check({{{1, 3, 2}, {4, 1, 2}}, [](Context& c, auto& x) { return add(c, x[0], x[1]); }});
+}
+TEST(Autodiff, Scale) {
+    gradient_check({{{7}}, [](Context& c, auto& x) { return scale(c, x[0], -2.5f); }});
+}
+TEST(Autodiff, MulMatBothOperands) {
+    gradient_check({{{6, 4}, {6, 5}}, [](Context& c, auto& x) { return mul_mat(c, x[0], x[1]); }});
+    // Large enough to take the packed GEMM path with transposed operands.
+    gradient_check({{{33, 20}, {33, 40}}, [](Context& c, auto& x) { return mul_mat(c, x[0], x[1]); }}, 2, 7);
+}
+TEST(Autodiff, MulMatOfTransposedViews) {
+    gradient_check({{{4, 6}, {5, 6}},
+                    [](Context& c, auto& x) { return mul_mat(c, transpose(c, x[0]), transpose(c, x[1])); }});
+}
+TEST(Autodiff, Relu) {
+    Check ch{{{9, 2}}, [](Context& c, auto& x) { return relu(c, x[0]); }};
+    ch.min_abs = 0.1f;
+    gradient_check(ch);
+}
+TEST(Autodiff, SoftMax) {
+    gradient_check({{{6, 3}}, [](Context& c, auto& x) { return soft_max(c, x[0]); }});
+}
+TEST(Autodiff, SumToMeanSumAndRepeat) {
+    gradient_check({{{4, 3, 2}}, [](Context& c, auto& x) {
+                        const int64_t ne[kMaxDims] = {4, 1, 2, 1};
+                        return sum_to(c, x[0], ne);
+                    }});
+    gradient_check({{{5, 2}}, [](Context& c, auto& x) { return mean(c, x[0]); }});
+    gradient_check({{{5, 2}}, [](Context& c, auto& x) { return sum(c, x[0]); }});
+    gradient_check({{{3, 1}}, [](Context& c, auto& x) { return repeat(c, x[0], c.new_tensor(DType::F32, {3, 4})); }});
+}
+TEST(Autodiff, ReshapePermuteCont) {
+    gradient_check({{{2, 3, 4}}, [](Context& c, auto& x) { return reshape(c, x[0], {6, 4}); }});
+    gradient_check({{{2, 3, 4}}, [](Context& c, auto& x) { return cont(c, permute(c, x[0], 2, 0, 1, 3)); }});
+}
+TEST(Autodiff, Im2ColAndCol2Im) {
+    gradient_check({{{2, 5, 4, 2}}, [](Context& c, auto& x) { return im2col(c, x[0], 3, 3, 2, 1); }});
+    gradient_check({{{2 * 9, 3, 2, 2}}, [](Context& c, auto& x) {
+                        Context* scratch = &c;
+                        Tensor* like = scratch->new_tensor(DType::F32, {2, 5, 4, 2});
+                        return col2im(c, x[0], like, 3, 3, 2, 1);
+                    }});
+}
+TEST(Autodiff, Conv2dKernelAndInput) {
+    // kernel [KW, KH, IC, OC], input [IC, W, H, N]
+    gradient_check({{{3, 3, 2, 3}, {2, 6, 5, 2}}, [](Context& c, auto& x) { return conv_2d(c, x[0], x[1], 1, 0); }});
+    gradient_check({{{3, 3, 1, 2}, {1, 5, 5, 1}}, [](Context& c, auto& x) { return conv_2d(c, x[0], x[1], 1, 1); }});
+}
+TEST(Autodiff, MaxPool) {
+    Check ch{{{3, 6, 5, 2}}, [](Context& c, auto& x) { return max_pool_2d(c, x[0], 2, 2); }};
+    ch.spacing = 0.05f;
+    gradient_check(ch);
+    ch.f = [](Context& c, auto& x) { return max_pool_2d(c, x[0], 3, 2); };  // overlapping windows
+    gradient_check(ch);
+}
+TEST(Autodiff, Dropout) {
+    gradient_check({{{50, 2}}, [](Context& c, auto& x) {
+                        Tensor* seed = c.new_tensor(DType::I32, {2});
+                        static int32_t seed_value[2] = {1234, 5};
+                        seed->data = seed_value;
+                        return dropout(c, x[0], seed, 0.5f);
+                    }});
+}
+TEST(Autodiff, CrossEntropyLoss) {
+    gradient_check({{{10, 4}}, [](Context& c, auto& x) {
+                        Tensor* labels = c.new_tensor(DType::F32, {10, 4});
+                        static float one_hot[40] = {};
+                        for (int b = 0; b < 4; ++b) one_hot[b * 10 + (3 * b + 1) % 10] = 1.0f;
+                        labels->data = one_hot;
+                        return cross_entropy_loss(c, x[0], labels);
+                    }});
+}
+TEST(Autodiff, GradientsAccumulateOverSeveralUses) {
+    Check ch{{{8}}, [](Context& c, auto& x) { return add(c, relu(c, x[0]), scale(c, x[0], 2.0f)); }};
+    ch.min_abs = 0.1f;
+    gradient_check(ch);
+}
+TEST(Autodiff, SmallNetworkEndToEnd) {
+    // conv -> relu -> pool -> dense -> loss, every parameter checked at once.
+    Check ch{{{3, 3, 1, 2}, {1, 2, 1}, {2 * 3 * 3, 3}},
+             [](Context& c, auto& x) {
+                 Tensor* img = c.new_tensor(DType::F32, {1, 8, 8, 2});
+                 static float pixels[128];
+                 for (int i = 0; i < 128; ++i) pixels[i] = float((i * 37) % 17) / 17.0f;
+                 img->data = pixels;
+                 Tensor* h = relu(c, add(c, conv_2d(c, x[0], img, 1, 0), reshape(c, x[1], {2})));
+                 h = max_pool_2d(c, h, 2, 2);  // [2, 3, 3, 2]
+                 return mul_mat(c, x[2], reshape(c, h, {18, 2}));
+             }};
+    gradient_check(ch, 2, 3);
+}
+TEST(Autodiff, RejectsNonScalarLossAndNonDifferentiableOps) {
+    Context p(1 << 12);
+    Tensor* x = p.new_tensor(DType::F32, {4});
+    x->flags |= kFlagParam;
+    Context ctx;
+    Tensor* y = relu(ctx, x);
+    Graph g;
+    g.build_forward(y);
+    EXPECT_THROW(build_backward(ctx, g, y), Error);  // not a scalar
+    Tensor* part = view(ctx, x, {1}, {}, sizeof(float));  // a strided slice: no gradient rule
+    Tensor* l = relu(ctx, part);
+    Graph g2;
+    g2.build_forward(l);
+    try {
+        build_backward(ctx, g2, l);
+        FAIL() << "expected an error";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("not differentiable"), std::string::npos) << e.what();
+    }
+}
+
+}  // namespace
+}  // namespace mn
