@@ -1,7 +1,6 @@
 // mnist eval MODEL IMAGES [LABELS]: one digit as ASCII art with its prediction; with labels,
 // accuracy, mean cross-entropy loss and timings over the whole set.
 #include <algorithm>
-#include <cmath>
 #include <cstdio>
 #include <random>
 
@@ -9,51 +8,12 @@
 #include "cli/common.h"
 #include "io/atomic_file.h"
 #include "io/idx.h"
+#include "models/evaluate.h"
 #include "models/inference.h"
 #include "models/model_io.h"
 #include "kernels/kernels.h"
 
 namespace mn::cli {
-
-namespace {
-
-struct SetScore {
-    int64_t correct = 0;
-    double loss_sum = 0.0;
-    double ms = 0.0;
-    std::vector<int> predictions;
-};
-
-// Cross-entropy of one example from its logits, computed stably: logsumexp(z) - z[label].
-double cross_entropy(const float* z, int64_t n, int label) {
-    double mx = z[0];
-    for (int64_t i = 1; i < n; ++i) mx = std::max(mx, double(z[i]));
-    double sum = 0.0;
-    for (int64_t i = 0; i < n; ++i) sum += std::exp(double(z[i]) - mx);
-    return mx + std::log(sum) - z[label];
-}
-
-SetScore score_set(Predictor& p, const IdxImages& images, const IdxLabels* labels) {
-    SetScore s;
-    s.predictions.resize(static_cast<size_t>(images.count));
-    const auto start = std::chrono::steady_clock::now();
-    for (int64_t first = 0; first < images.count; first += p.batch()) {
-        const int64_t n = std::min(p.batch(), images.count - first);
-        p.run(images.image(first), n);
-        for (int64_t i = 0; i < n; ++i) {
-            const int pred = p.predicted(i);
-            s.predictions[static_cast<size_t>(first + i)] = pred;
-            if (!labels) continue;
-            const int label = labels->labels[static_cast<size_t>(first + i)];
-            s.correct += pred == label;
-            s.loss_sum += cross_entropy(p.logits(i), p.n_classes(), label);
-        }
-    }
-    s.ms = ms_since(start);
-    return s;
-}
-
-}  // namespace
 
 int cmd_eval(int argc, char** argv, bool seed_call) {
     Args args(seed_call ? "MODEL IMAGES" : "eval",
@@ -108,21 +68,19 @@ int cmd_eval(int argc, char** argv, bool seed_call) {
     Executor executor(threads);
     int predicted;
     if (have_labels) {
-        Predictor p(model, std::min<int64_t>(batch, images.count), executor);
-        const SetScore s = score_set(p, images, &labels);
+        const EvalResult s = evaluate(model, images, &labels, 0, images.count, executor, batch);
         predicted = s.predictions[static_cast<size_t>(index)];
         std::printf("image %lld of %lld, label %d:\n%s", static_cast<long long>(index),
                     static_cast<long long>(images.count), labels.labels[static_cast<size_t>(index)],
                     ascii_digit(images.image(index), images.rows, images.cols).c_str());
         std::printf("predicted digit is %d\n", predicted);
-        std::printf("accuracy: %.2f%% (%lld/%lld), mean loss %.4f\n", 100.0 * double(s.correct) / double(images.count),
-                    static_cast<long long>(s.correct), static_cast<long long>(images.count),
-                    s.loss_sum / double(images.count));
+        std::printf("accuracy: %.2f%% (%lld/%lld), mean loss %.4f\n", 100.0 * s.accuracy(),
+                    static_cast<long long>(s.correct), static_cast<long long>(images.count), s.loss);
         std::printf("time: evaluated %lld images in %.1f ms (%.2f us/image, batch %lld, %d threads); load %.2f ms\n",
                     static_cast<long long>(images.count), s.ms, 1000.0 * s.ms / double(images.count),
-                    static_cast<long long>(p.batch()), threads, load_ms);
+                    static_cast<long long>(std::min(batch, images.count)), threads, load_ms);
         if (args.has("verbose"))
-            std::printf("kernels: %s; activation memory: %zu bytes\n", kernels().name, p.activation_bytes());
+            std::printf("kernels: %s; activation memory: %zu bytes\n", kernels().name, s.activation_bytes);
         if (args.has("predictions")) {
             const std::string out = args.get("predictions");
             std::string text;

@@ -20,6 +20,7 @@ int eval_command(int argc, char** argv) { return mn::cli::cmd_eval(argc, argv, f
 
 const Command kCommands[] = {
     {"eval", eval_command, "show a test digit and its prediction; with labels, score the whole set"},
+    {"train", mn::cli::cmd_train, "train mnist-fc or mnist-cnn on IDX data (checkpoints, resume)"},
     {"convert", mn::cli::cmd_convert, "convert a PyTorch state_dict or legacy .bin to GGUF (and GGUF to .bin)"},
     {"graph", mn::cli::cmd_graph, "write the model's compute graph as Graphviz DOT (and PNG)"},
     {"info", mn::cli::cmd_info, "print a model file's architecture, metadata and tensors"},

@@ -57,8 +57,9 @@ Tensor* max_pool_2d(Context& ctx, Tensor* x, int k, int stride);
 Tensor* dropout(Context& ctx, Tensor* x, Tensor* seed, float rate);
 
 // ---- loss ----
-// Mean over the batch of the cross-entropy between softmax(logits) and `labels` (a probability
-// distribution per column, e.g. one-hot): logits, labels [C, B] -> [1]. Stable for any logits.
+// Cross-entropy between softmax(logits) and `labels` (a distribution per column, e.g. one-hot),
+// summed and divided by the total label mass: the mean over the labelled columns. Columns whose
+// labels are all zero (padding) add nothing. logits, labels [C, B] -> [1]. Stable for any logits.
 Tensor* cross_entropy_loss(Context& ctx, Tensor* logits, Tensor* labels);
 
 // ---- gradients (used by autodiff) ----

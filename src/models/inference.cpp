@@ -7,11 +7,7 @@
 
 namespace mn {
 
-int64_t model_input_pixels(const Model& m) {
-    // Every architecture's first layer reads the image; its hyperparameters say how large.
-    if (m.arch == "mnist-fc") return m.meta_int("mnist-fc.n_input", 784);
-    return m.meta_int(m.arch + ".image_width", 28) * m.meta_int(m.arch + ".image_height", 28);
-}
+int64_t model_input_pixels(const Model& m) { return find_architecture(m.arch).n_pixels(m); }
 
 InferenceGraph build_inference_graph(Context& ctx, const Model& m, int64_t batch) {
     check(batch >= 1 && batch <= (1 << 20), "batch size must be between 1 and 1048576");

@@ -1,4 +1,5 @@
 // mnist-fc: the seeds' fully connected network,  logits = W2 · relu(W1 · x + b1) + b2.
+#include "engine/error.h"
 #include "engine/ops.h"
 #include "models/model.h"
 #include "models/registry.h"
@@ -16,10 +17,10 @@ public:
         const int64_t n_hidden = m.meta_int("mnist-fc.n_hidden", 500);
         const int64_t n_out = m.meta_int("mnist-fc.n_classes", 10);
         return {
-            {"fc1.weight", 2, {n_in, n_hidden, 1, 1}},
-            {"fc1.bias", 1, {n_hidden, 1, 1, 1}},
-            {"fc2.weight", 2, {n_hidden, n_out, 1, 1}},
-            {"fc2.bias", 1, {n_out, 1, 1, 1}},
+            {"fc1.weight", 2, {n_in, n_hidden, 1, 1}, n_in},
+            {"fc1.bias", 1, {n_hidden, 1, 1, 1}, n_in},
+            {"fc2.weight", 2, {n_hidden, n_out, 1, 1}, n_hidden},
+            {"fc2.bias", 1, {n_out, 1, 1, 1}, n_hidden},
         };
     }
 
@@ -32,12 +33,20 @@ public:
             if (!m.meta("mnist-fc.n_classes")) m.set_meta("mnist-fc.n_classes", gguf::Value::u32(uint32_t(w2->ne[1])));
     }
 
-    Tensor* logits(Context& ctx, const Model& m, Tensor* x) const override {
+    std::vector<gguf::KeyValue> preset(const std::string& name) const override {
+        check(name.empty() || name == "seeds", "mnist-fc has one preset, 'seeds' (784-500-10)");
+        return {{"mnist-fc.n_input", gguf::Value::u32(784)},
+                {"mnist-fc.n_hidden", gguf::Value::u32(500)},
+                {"mnist-fc.n_classes", gguf::Value::u32(10)}};
+    }
+
+    Tensor* logits(Context& ctx, const Model& m, Tensor* x, const ForwardOptions&) const override {
         Tensor* h = relu(ctx, add(ctx, mul_mat(ctx, m.get("fc1.weight"), x), m.get("fc1.bias")));
         return add(ctx, mul_mat(ctx, m.get("fc2.weight"), h), m.get("fc2.bias"));
     }
 
     int64_t n_classes(const Model& m) const override { return m.meta_int("mnist-fc.n_classes", 10); }
+    int64_t n_pixels(const Model& m) const override { return m.meta_int("mnist-fc.n_input", 784); }
 };
 
 }  // namespace

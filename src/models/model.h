@@ -33,6 +33,13 @@ struct ParamSpec {
     std::string name;
     int n_dims;
     int64_t ne[kMaxDims];
+    int64_t fan_in;  // inputs feeding each output unit: sets the scale of the initial weights
+};
+
+// What a forward pass needs beyond the weights.
+struct ForwardOptions {
+    bool training = false;
+    Tensor* dropout_seed = nullptr;  // i32 [2], set per step (training only)
 };
 
 // One network family. Graph builders read like the math; everything else is data.
@@ -45,13 +52,22 @@ public:
     // Fills hyperparameters missing from `m.metadata` from the shapes of its tensors (for
     // formats that carry no metadata, like the legacy .bin or a PyTorch state_dict).
     virtual void infer_hparams(Model& m) const = 0;
+    // Hyperparameters of a named preset ("" = the default), as metadata key/values.
+    virtual std::vector<gguf::KeyValue> preset(const std::string& name) const = 0;
     // Logits [n_classes, B] of images [n_pixels, B] (f32 in [0, 1]).
-    virtual Tensor* logits(Context& ctx, const Model& m, Tensor* images) const = 0;
+    virtual Tensor* logits(Context& ctx, const Model& m, Tensor* images, const ForwardOptions& opt = {}) const = 0;
     virtual int64_t n_classes(const Model& m) const = 0;
+    virtual int64_t n_pixels(const Model& m) const = 0;
 };
 
 const Architecture& find_architecture(const std::string& name);  // throws for unknown names
 std::vector<std::string> architecture_names();
+
+// A new model with PyTorch's default initialisation (uniform in ±1/sqrt(fan_in)), seeded.
+Model create_model(const std::string& arch, const std::string& preset, uint64_t seed);
+// Copies parameters that point into a read-only file map into the model's own arena, so an
+// optimizer can update them.
+void make_trainable(Model& m);
 
 // Checks m.params against the architecture's specs: every tensor present, right shape, a
 // supported type, no extra tensors. Throws Error naming the first problem.

@@ -36,8 +36,9 @@ Tensor* add_copied(Model& m, const std::string& name, int n_dims, const int64_t*
     return t;
 }
 
-Model load_gguf(const std::string& path) {
-    auto file = std::make_shared<gguf::File>(gguf::File::open(path));
+}  // namespace
+
+Model model_from_gguf(const std::shared_ptr<const gguf::File>& file, const std::string& skip_prefix) {
     Model m;
     m.source_format = "gguf";
     m.arch = file->get_string("general.architecture");
@@ -45,6 +46,7 @@ Model load_gguf(const std::string& path) {
         if (kv.first != "general.architecture" && kv.first != "general.alignment") m.metadata.push_back(kv);
     m.ctx = std::make_unique<Context>();
     for (const gguf::TensorInfo& info : file->tensors()) {
+        if (!skip_prefix.empty() && info.name.rfind(skip_prefix, 0) == 0) continue;
         Tensor* t = m.ctx->new_tensor(info.type, info.n_dims, info.ne);
         t->data = const_cast<uint8_t*>(info.data);  // read-only map; weights are never written in place
         t->set_name(info.name);
@@ -53,6 +55,13 @@ Model load_gguf(const std::string& path) {
     }
     m.backing = file;
     return m;
+}
+
+namespace {
+
+// A checkpoint is a model plus optimizer state: it evaluates like the model it holds.
+Model load_gguf(const std::string& path) {
+    return model_from_gguf(std::make_shared<gguf::File>(gguf::File::open(path)), "optimizer.");
 }
 
 Model load_legacy(const std::string& path) {
@@ -73,9 +82,11 @@ Model load_legacy(const std::string& path) {
 
 // Which of our architectures a state_dict's tensor names belong to.
 std::string arch_of_state_dict(const std::vector<NamedArray>& arrays) {
-    for (const NamedArray& a : arrays)
+    for (const NamedArray& a : arrays) {
         if (a.name == "fc1.weight") return "mnist-fc";
-    throw Error("state_dict does not look like a known network (no 'fc1.weight')");
+        if (a.name == "conv1.kernel" || a.name == "conv1.weight") return "mnist-cnn";
+    }
+    throw Error("state_dict does not look like a known network (no 'fc1.weight' or 'conv1.weight')");
 }
 
 Model load_torch(const std::string& path) {
@@ -93,8 +104,19 @@ Model load_torch(const std::string& path) {
         bytes += Context::tensor_arena_bytes(DType::F32, int(dims.back().size()), dims.back().data());
     }
     m.ctx = std::make_unique<Context>(bytes);
-    for (size_t i = 0; i < arrays.size(); ++i)
-        add_copied(m, arrays[i].name, int(dims[i].size()), dims[i].data(), arrays[i].data.data());
+    for (size_t i = 0; i < arrays.size(); ++i) {
+        std::string name = arrays[i].name;
+        std::vector<int64_t>& ne = dims[i];
+        // tools/train_cnn.py names layers as we do, but PyTorch calls a kernel "weight" and keeps
+        // a conv bias 1-D; our files follow ggml: convN.kernel and a [1, 1, C] bias.
+        if (m.arch == "mnist-cnn" && name.rfind("conv", 0) == 0) {
+            if (name.size() > 7 && name.compare(name.size() - 7, 7, ".weight") == 0)
+                name = name.substr(0, name.size() - 7) + ".kernel";
+            if (name.size() > 5 && name.compare(name.size() - 5, 5, ".bias") == 0 && ne.size() == 1)
+                ne = {1, 1, ne[0]};
+        }
+        add_copied(m, name, int(ne.size()), ne.data(), arrays[i].data.data());
+    }
     return m;
 }
 

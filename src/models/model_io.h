@@ -3,6 +3,7 @@
 //   "GGUF"            GGUF v3 (architecture from general.architecture; weights mmap'ed)
 //   0x67676d6c        the seeds' legacy ggml .bin (mnist-fc only; no names, fixed order)
 //   "PK\x03\x04"      a PyTorch state_dict written by torch.save
+#include <memory>
 #include <string>
 
 #include "models/model.h"
@@ -10,6 +11,10 @@
 namespace mn {
 
 Model load_model(const std::string& path);
+
+// A model from an open GGUF file, without validation; tensors whose names start with
+// `skip_prefix` (e.g. a checkpoint's optimizer state) are left out.
+Model model_from_gguf(const std::shared_ptr<const gguf::File>& file, const std::string& skip_prefix = "");
 
 // GGUF v3, written atomically; loads in ggml's own mnist tools.
 void save_model_gguf(const Model& m, const std::string& path);

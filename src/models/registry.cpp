@@ -6,7 +6,7 @@ namespace mn {
 
 namespace {
 const std::vector<const Architecture*>& all() {
-    static const std::vector<const Architecture*> archs = {&mnist_fc_architecture()};
+    static const std::vector<const Architecture*> archs = {&mnist_fc_architecture(), &mnist_cnn_architecture()};
     return archs;
 }
 }  // namespace

@@ -6,5 +6,6 @@
 namespace mn {
 
 const Architecture& mnist_fc_architecture();
+const Architecture& mnist_cnn_architecture();
 
 }  // namespace mn

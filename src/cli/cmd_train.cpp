@@ -1,0 +1,214 @@
+// mnist train ARCH OUT.gguf: trains a network on IDX data with our own engine.
+#include <csignal>
+#include <cstdio>
+#include <sys/stat.h>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "cli/progress.h"
+#include "models/checkpoint.h"
+#include "models/evaluate.h"
+#include "models/model_io.h"
+#include "models/trainer.h"
+
+namespace mn::cli {
+
+namespace {
+
+volatile std::sig_atomic_t g_interrupted = 0;
+void on_sigint(int) { g_interrupted = 1; }
+
+bool exists(const std::string& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0;
+}
+
+// DIR/name, or DIR/name.gz when only the compressed file is there.
+std::string find_in(const std::string& dir, const std::string& name) {
+    const std::string plain = dir + "/" + name;
+    if (exists(plain) || !exists(plain + ".gz")) return plain;
+    return plain + ".gz";
+}
+
+// The recipe each network was published with: the seeds' for mnist-fc and the seeds' CNN,
+// ggml's own for the small ggml CNN.
+struct Recipe {
+    int64_t epochs, batch;
+    double lr, val_split;
+};
+Recipe default_recipe(const std::string& arch, const std::string& preset) {
+    if (arch == "mnist-fc") return {30, 1000, 1e-3, 0.05};
+    if (preset == "ggml") return {30, 500, 1e-3, 0.05};
+    return {15, 128, 1e-3, 0.1};
+}
+
+std::string percent(double x) {
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "%.2f%%", 100.0 * x);
+    return buf;
+}
+
+}  // namespace
+
+int cmd_train(int argc, char** argv) {
+    Args args("train",
+              "Trains ARCH (mnist-fc or mnist-cnn) on IDX data and writes the model to OUT (GGUF, atomically).\n"
+              "Give --data DIR (with train-images-idx3-ubyte, train-labels-idx1-ubyte and, for a final test,\n"
+              "t10k-*; plain or .gz) or TRAIN_IMAGES TRAIN_LABELS. The last --val-split of the training images\n"
+              "is held out to validate after each epoch. A checkpoint is written after every epoch and on\n"
+              "Ctrl-C; --resume continues from one to the same result as an uninterrupted run.");
+    args.positional("ARCH", "mnist-fc or mnist-cnn");
+    args.positional("OUT", "GGUF file to write");
+    args.positional("TRAIN_IMAGES", "IDX training images (instead of --data)", false);
+    args.positional("TRAIN_LABELS", "IDX training labels (instead of --data)", false);
+    args.option("data", "DIR", "folder with the IDX files", "data/mnist");
+    args.option("preset", "NAME", "mnist-cnn: seeds (32/64 conv, dropout; default) or ggml (8/16 conv, ggml's layout)");
+    args.option("epochs", "N", "epochs (default: the recipe's: fc 30, cnn 15, ggml cnn 30)");
+    args.option("batch", "B", "images per step (default: fc 1000, cnn 128, ggml cnn 500)");
+    args.option("lr", "RATE", "learning rate", "0.001");
+    args.option("optimizer", "NAME", "adam, adamw or sgd", "adam");
+    args.option("weight-decay", "W", "weight decay", "0");
+    args.option("momentum", "M", "SGD momentum", "0.9");
+    args.option("schedule", "NAME", "learning-rate schedule: none, step or cosine", "none");
+    args.option("step-epochs", "N", "step schedule: multiply the rate by --gamma every N epochs", "5");
+    args.option("gamma", "G", "step schedule factor", "0.1");
+    args.option("val-split", "F", "fraction of training images held out for validation (default: fc 0.05, cnn 0.1)");
+    args.option("seed", "S", "seed for initialisation, shuffling and dropout", "42");
+    args.option("test-images", "FILE", "IDX test images for the final accuracy (default: DIR/t10k-images-idx3-ubyte)");
+    args.option("test-labels", "FILE", "IDX test labels (default: DIR/t10k-labels-idx1-ubyte)");
+    args.option("checkpoint", "FILE", "checkpoint written each epoch (default: OUT.ckpt)");
+    args.option("resume", "CKPT", "continue training from this checkpoint (its settings are kept)");
+    add_compute_options(args);
+    if (!args.parse(argc, argv)) return 0;
+
+    const int threads = apply_compute_options(args);
+    const std::string arch = args.get("ARCH"), out = args.get("OUT");
+    try {
+        find_architecture(arch);
+    } catch (const Error& e) {
+        throw UsageError(e.what());
+    }
+    const std::string preset = args.get("preset");
+    const Recipe recipe = default_recipe(arch, preset);
+    if (args.has("TRAIN_IMAGES") != args.has("TRAIN_LABELS")) throw UsageError("give both TRAIN_IMAGES and TRAIN_LABELS");
+    const std::string dir = args.get("data");
+    const std::string images_path = args.has("TRAIN_IMAGES") ? args.get("TRAIN_IMAGES") : find_in(dir, "train-images-idx3-ubyte");
+    const std::string labels_path = args.has("TRAIN_LABELS") ? args.get("TRAIN_LABELS") : find_in(dir, "train-labels-idx1-ubyte");
+    const std::string ckpt_path = args.has("checkpoint") ? args.get("checkpoint") : out + ".ckpt";
+
+    TrainConfig config;
+    config.epochs = args.has("epochs") ? args.get_int("epochs", 1, 100000) : recipe.epochs;
+    config.batch = args.has("batch") ? args.get_int("batch", 1, 65536) : recipe.batch;
+    config.val_split = args.has("val-split") ? args.get_double("val-split", 0.0, 0.9) : recipe.val_split;
+    config.seed = args.get_u64("seed");
+    try {
+        config.optimizer.kind = parse_optimizer(args.get("optimizer"));
+        config.optimizer.schedule = parse_schedule(args.get("schedule"));
+    } catch (const Error& e) {
+        throw UsageError(e.what());
+    }
+    config.optimizer.lr = static_cast<float>(args.get_double("lr", 0.0, 10.0));
+    config.optimizer.weight_decay = static_cast<float>(args.get_double("weight-decay", 0.0, 1.0));
+    config.optimizer.momentum = static_cast<float>(args.get_double("momentum", 0.0, 1.0));
+    config.optimizer.gamma = static_cast<float>(args.get_double("gamma", 0.0, 1.0));
+    const int64_t step_epochs = args.get_int("step-epochs", 1, 100000);
+
+    const IdxImages images = on_file(images_path, [&] { return read_idx_images(images_path); });
+    const IdxLabels labels = on_file(labels_path, [&] { return read_idx_labels(labels_path); });
+    on_file(labels_path, [&] { check_labels_match(images, labels); });
+
+    // The model: new, or the one in the checkpoint (whose settings then win, for an exact resume).
+    Model model;
+    Checkpoint ck;
+    const bool resuming = args.has("resume");
+    if (resuming) {
+        const std::string path = args.get("resume");
+        ck = on_file(path, [&] { return load_checkpoint(path); });
+        check(ck.model.arch == arch, "checkpoint " + path + " holds a " + ck.model.arch + " model, not " + arch);
+        const int64_t epochs = config.epochs;
+        config = training_config_of(ck.model, config);
+        if (args.has("epochs")) config.epochs = epochs;  // training may be extended
+        model = std::move(ck.model);
+    } else {
+        model = create_model(arch, preset, config.seed);
+    }
+    on_file(images_path, [&] {
+        check(images.image_size() == find_architecture(arch).n_pixels(model), "images do not fit the model's input");
+    });
+    const int64_t n_train = train_count(images.count, config.val_split);
+    Executor executor(threads);
+    // Schedules count optimizer steps; the CLI speaks in epochs.
+    const int64_t per_epoch = (n_train + config.batch - 1) / config.batch;
+    if (!resuming) {
+        config.optimizer.step_every = step_epochs * per_epoch;
+        config.optimizer.total_steps = config.epochs * per_epoch;
+    }
+    const std::string data_name = images_path.substr(images_path.find_last_of('/') + 1);
+    set_training_metadata(model, config, data_name);
+    Trainer trainer(model, config, executor, n_train);
+    TrainPosition pos;
+    if (resuming) {
+        restore_optimizer(trainer.optimizer(), ck);
+        pos = ck.position;
+    }
+
+    std::printf("mnist train: %s%s, %lld parameters; %lld training images, %lld for validation; %lld epochs of "
+                "batch %lld, %s lr %g (%s schedule); seed %llu, %d threads%s\n",
+                arch.c_str(), arch == "mnist-cnn" ? (" (preset " + (preset.empty() ? std::string("seeds") : preset) + ")").c_str() : "",
+                static_cast<long long>(model.n_params()), static_cast<long long>(n_train),
+                static_cast<long long>(images.count - n_train), static_cast<long long>(config.epochs),
+                static_cast<long long>(config.batch), optimizer_name(config.optimizer.kind), double(config.optimizer.lr),
+                schedule_name(config.optimizer.schedule), static_cast<unsigned long long>(config.seed), threads,
+                resuming ? (", resuming at epoch " + std::to_string(pos.epoch + 1)).c_str() : "");
+    std::fflush(stdout);
+
+    std::signal(SIGINT, on_sigint);
+    const auto start = std::chrono::steady_clock::now();
+    std::unique_ptr<ProgressBar> bar;
+    TrainCallbacks cb;
+    cb.should_stop = [] { return g_interrupted != 0; };
+    cb.on_batch = [&](const BatchProgress& p) {
+        if (!bar) bar = std::make_unique<ProgressBar>("epoch " + std::to_string(p.epoch + 1) + "/" + std::to_string(config.epochs));
+        char info[96];
+        std::snprintf(info, sizeof(info), "loss %.4f  acc %s", p.loss, percent(p.accuracy).c_str());
+        bar->update(p.images_done, n_train, info);
+    };
+    cb.on_epoch = [&](const EpochReport& r) {
+        if (bar) bar->finish();
+        bar.reset();
+        std::printf("epoch %3lld/%lld: train loss %.4f, acc %s | val loss %.4f, acc %s | %.1f s, %.0f img/s\n",
+                    static_cast<long long>(r.epoch + 1), static_cast<long long>(config.epochs), r.train_loss,
+                    percent(r.train_accuracy).c_str(), r.validation.loss, percent(r.validation.accuracy()).c_str(),
+                    r.seconds, double(r.images) / r.seconds);
+        std::fflush(stdout);
+    };
+    cb.on_checkpoint = [&](const TrainPosition& p) {
+        on_file(ckpt_path, [&] { save_checkpoint(ckpt_path, model, trainer.optimizer(), p); });
+    };
+    const bool finished = trainer.fit(images, labels, pos, cb);
+    if (bar) bar->finish();
+    const double seconds = ms_since(start) / 1000.0;
+    if (!finished) {
+        std::printf("interrupted at epoch %lld, batch %lld: checkpoint written to %s\nresume with: mnist train %s %s "
+                    "--resume %s\n",
+                    static_cast<long long>(pos.epoch + 1), static_cast<long long>(pos.batch_in_epoch), ckpt_path.c_str(),
+                    arch.c_str(), out.c_str(), ckpt_path.c_str());
+        return 130;
+    }
+
+    on_file(out, [&] { save_model_gguf(model, out); });
+    const std::string test_images = args.has("test-images") ? args.get("test-images") : find_in(dir, "t10k-images-idx3-ubyte");
+    const std::string test_labels = args.has("test-labels") ? args.get("test-labels") : find_in(dir, "t10k-labels-idx1-ubyte");
+    if (exists(test_images) && exists(test_labels)) {
+        const IdxImages ti = on_file(test_images, [&] { return read_idx_images(test_images); });
+        const IdxLabels tl = on_file(test_labels, [&] { return read_idx_labels(test_labels); });
+        on_file(test_labels, [&] { check_labels_match(ti, tl); });
+        const EvalResult r = evaluate(model, ti, &tl, 0, ti.count, executor, 1000);
+        std::printf("test: accuracy %s (%lld/%lld), loss %.4f\n", percent(r.accuracy()).c_str(),
+                    static_cast<long long>(r.correct), static_cast<long long>(r.count), r.loss);
+    }
+    std::printf("wrote %s; trained in %.1f s; checkpoint %s\n", out.c_str(), seconds, ckpt_path.c_str());
+    return 0;
+}
+
+}  // namespace mn::cli

@@ -1,0 +1,90 @@
+#include "engine/optim.h"
+
+#include <cmath>
+
+#include "engine/error.h"
+
+namespace mn {
+
+OptimizerKind parse_optimizer(const std::string& name) {
+    if (name == "sgd") return OptimizerKind::Sgd;
+    if (name == "adamw" || name == "adam") return OptimizerKind::AdamW;
+    throw Error("unknown optimizer '" + name + "' (expected sgd, adam or adamw)");
+}
+
+const char* optimizer_name(OptimizerKind kind) { return kind == OptimizerKind::Sgd ? "sgd" : "adamw"; }
+
+LrSchedule parse_schedule(const std::string& name) {
+    if (name == "none" || name == "constant") return LrSchedule::Constant;
+    if (name == "step") return LrSchedule::Step;
+    if (name == "cosine") return LrSchedule::Cosine;
+    throw Error("unknown learning-rate schedule '" + name + "' (expected none, step or cosine)");
+}
+
+const char* schedule_name(LrSchedule s) {
+    switch (s) {
+        case LrSchedule::Constant: return "none";
+        case LrSchedule::Step: return "step";
+        case LrSchedule::Cosine: return "cosine";
+    }
+    return "?";
+}
+
+Optimizer::Optimizer(const OptimizerConfig& config, std::vector<std::pair<Tensor*, const Tensor*>> pg)
+    : config_(config) {
+    for (auto& [param, grad] : pg) {
+        check(param->type == DType::F32 && param->is_contiguous(), "optimizer: parameters must be contiguous f32");
+        check(grad->same_shape(*param), std::string("optimizer: gradient shape differs for ") + param->name);
+        Slot s{param, grad, std::vector<float>(static_cast<size_t>(param->nelements()), 0.0f), {}};
+        if (config.kind == OptimizerKind::AdamW) s.v.assign(s.m.size(), 0.0f);
+        slots_.push_back(std::move(s));
+    }
+}
+
+float Optimizer::learning_rate() const {
+    switch (config_.schedule) {
+        case LrSchedule::Constant: return config_.lr;
+        case LrSchedule::Step:
+            return config_.lr * std::pow(config_.gamma, static_cast<float>(t_ / std::max<int64_t>(1, config_.step_every)));
+        case LrSchedule::Cosine: {
+            const double frac = std::min(1.0, double(t_) / double(std::max<int64_t>(1, config_.total_steps)));
+            return static_cast<float>(config_.lr * 0.5 * (1.0 + std::cos(M_PI * frac)));
+        }
+    }
+    return config_.lr;
+}
+
+void Optimizer::step() {
+    const float lr = learning_rate();
+    ++t_;
+    const OptimizerConfig& c = config_;
+    if (c.kind == OptimizerKind::Sgd) {
+        for (Slot& s : slots_) {
+            float* w = s.param->f32();
+            const float* g = s.grad->f32();
+            for (size_t i = 0; i < s.m.size(); ++i) {
+                const float grad = g[i] + c.weight_decay * w[i];
+                s.m[i] = c.momentum * s.m[i] + grad;
+                w[i] -= lr * s.m[i];
+            }
+        }
+        return;
+    }
+    // AdamW (Loshchilov & Hutter): bias-corrected moments, weight decay applied to the weights.
+    const float bc1 = 1.0f - std::pow(c.beta1, static_cast<float>(t_));
+    const float bc2 = 1.0f - std::pow(c.beta2, static_cast<float>(t_));
+    const float step_size = lr / bc1;
+    const float inv_sqrt_bc2 = 1.0f / std::sqrt(bc2);
+    for (Slot& s : slots_) {
+        float* w = s.param->f32();
+        const float* g = s.grad->f32();
+        for (size_t i = 0; i < s.m.size(); ++i) {
+            s.m[i] = c.beta1 * s.m[i] + (1.0f - c.beta1) * g[i];
+            s.v[i] = c.beta2 * s.v[i] + (1.0f - c.beta2) * g[i] * g[i];
+            const float denom = std::sqrt(s.v[i]) * inv_sqrt_bc2 + c.eps;
+            w[i] -= lr * c.weight_decay * w[i] + step_size * s.m[i] / denom;
+        }
+    }
+}
+
+}  // namespace mn

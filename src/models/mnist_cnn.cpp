@@ -1,0 +1,150 @@
+// mnist-cnn: convolution blocks (conv 3x3 -> relu -> max pool 2) then a dense layer.
+//
+//   x      = images as [1, W, H, B]               (channels innermost, as every activation)
+//   x      = maxpool2(relu(conv_i(x) + b_i))      for each conv layer i
+//   h      = flatten(x)                           [C*W'*H', B], channel fastest (ggml's order)
+//   logits = dense.weight · dropout(h) + dense.bias
+//
+// Hyperparameters (GGUF keys mnist-cnn.*): channels per conv layer, kernel size, padding, dropout.
+// Presets: "seeds" (default; conv 32 and 64 valid, dropout 0.5, ~99%) and "ggml" (ggml's own
+// example: conv 8 and 16 same, no dropout), whose tensor names and shapes match ggml's files.
+#include "engine/error.h"
+#include "engine/ops.h"
+#include "models/model.h"
+#include "models/registry.h"
+
+namespace mn {
+
+namespace {
+
+constexpr const char* kPrefix = "mnist-cnn.";
+
+struct CnnShape {
+    int64_t width, height, n_classes, kernel, padding;
+    std::vector<int64_t> channels;
+    double dropout;
+};
+
+std::string key(const char* name) { return std::string(kPrefix) + name; }
+
+CnnShape shape_of(const Model& m) {
+    CnnShape s;
+    s.width = m.meta_int(key("image_width"), 28);
+    s.height = m.meta_int(key("image_height"), 28);
+    s.n_classes = m.meta_int(key("n_classes"), 10);
+    s.kernel = m.meta_int(key("kernel_size"), 3);
+    s.padding = m.meta_int(key("padding"), 0);
+    const gguf::Value* ch = m.meta(key("channels"));
+    s.channels = ch ? ch->as_int_array() : std::vector<int64_t>{32, 64};
+    const gguf::Value* d = m.meta(key("dropout"));
+    s.dropout = d ? d->as_float() : 0.0;
+    check(!s.channels.empty() && s.channels.size() <= 8, "mnist-cnn needs 1 to 8 conv layers");
+    for (int64_t c : s.channels) check(c >= 1 && c <= 4096, "mnist-cnn: channel counts must be 1..4096");
+    check(s.kernel >= 1 && s.kernel <= 15 && s.padding >= 0 && s.padding < s.kernel, "mnist-cnn: bad kernel or padding");
+    check(s.width >= 1 && s.width <= 4096 && s.height >= 1 && s.height <= 4096, "mnist-cnn: bad image size");
+    check(s.dropout >= 0.0 && s.dropout < 1.0, "mnist-cnn: dropout must be in [0, 1)");
+    return s;
+}
+
+// Spatial size after each conv (stride 1) + pool 2 block.
+int64_t after_block(int64_t in, const CnnShape& s) {
+    const int64_t conv = in + 2 * s.padding - s.kernel + 1;
+    check(conv >= 2, "mnist-cnn: the image is too small for this many layers");
+    return conv / 2;
+}
+
+std::vector<gguf::KeyValue> hparams(std::vector<int32_t> channels, int64_t padding, float dropout) {
+    return {{key("image_width"), gguf::Value::u32(28)},
+            {key("image_height"), gguf::Value::u32(28)},
+            {key("n_classes"), gguf::Value::u32(10)},
+            {key("kernel_size"), gguf::Value::u32(3)},
+            {key("padding"), gguf::Value::u32(uint32_t(padding))},
+            {key("channels"), gguf::Value::array(channels)},
+            {key("dropout"), gguf::Value::f32(dropout)}};
+}
+
+class MnistCnn : public Architecture {
+public:
+    std::string name() const override { return "mnist-cnn"; }
+
+    std::vector<ParamSpec> param_specs(const Model& m) const override {
+        const CnnShape s = shape_of(m);
+        std::vector<ParamSpec> specs;
+        int64_t in_c = 1, w = s.width, h = s.height;
+        for (size_t i = 0; i < s.channels.size(); ++i) {
+            const std::string conv = "conv" + std::to_string(i + 1);
+            const int64_t fan_in = s.kernel * s.kernel * in_c;
+            specs.push_back({conv + ".kernel", 4, {s.kernel, s.kernel, in_c, s.channels[i]}, fan_in});
+            specs.push_back({conv + ".bias", 3, {1, 1, s.channels[i], 1}, fan_in});
+            in_c = s.channels[i];
+            w = after_block(w, s);
+            h = after_block(h, s);
+        }
+        const int64_t flat = in_c * w * h;
+        specs.push_back({"dense.weight", 2, {flat, s.n_classes, 1, 1}, flat});
+        specs.push_back({"dense.bias", 1, {s.n_classes, 1, 1, 1}, flat});
+        return specs;
+    }
+
+    // Files from ggml's own tools carry only tensors: read the layer widths off the kernels and
+    // tell "same" from "valid" padding by the size of the dense layer.
+    void infer_hparams(Model& m) const override {
+        if (!m.meta(key("channels"))) {
+            std::vector<int32_t> channels;
+            for (int i = 1; const Tensor* k = m.find("conv" + std::to_string(i) + ".kernel"); ++i)
+                channels.push_back(static_cast<int32_t>(k->ne[3]));
+            check(!channels.empty(), "mnist-cnn model has no conv1.kernel");
+            m.set_meta(key("channels"), gguf::Value::array(channels));
+        }
+        if (const Tensor* k = m.find("conv1.kernel"); k && !m.meta(key("kernel_size")))
+            m.set_meta(key("kernel_size"), gguf::Value::u32(uint32_t(k->ne[0])));
+        if (!m.meta(key("padding"))) {
+            const Tensor* dense = m.find("dense.weight");
+            uint32_t padding = 0;
+            for (uint32_t pad : {0u, 1u}) {
+                m.set_meta(key("padding"), gguf::Value::u32(pad));
+                try {
+                    if (dense && param_specs(m).back().fan_in == dense->ne[0]) padding = pad;
+                } catch (const Error&) {
+                }
+            }
+            m.set_meta(key("padding"), gguf::Value::u32(padding));
+        }
+    }
+
+    std::vector<gguf::KeyValue> preset(const std::string& name) const override {
+        if (name.empty() || name == "seeds") return hparams({32, 64}, 0, 0.5f);
+        if (name == "ggml") return hparams({8, 16}, 1, 0.0f);
+        throw Error("unknown mnist-cnn preset '" + name + "' (expected seeds or ggml)");
+    }
+
+    Tensor* logits(Context& ctx, const Model& m, Tensor* images, const ForwardOptions& opt) const override {
+        const CnnShape s = shape_of(m);
+        const int64_t batch = images->ne[1];
+        Tensor* x = reshape(ctx, images, {1, s.width, s.height, batch});
+        for (size_t i = 0; i < s.channels.size(); ++i) {
+            const std::string conv = "conv" + std::to_string(i + 1);
+            Tensor* bias = reshape(ctx, m.get(conv + ".bias"), {s.channels[i]});
+            x = conv_2d(ctx, m.get(conv + ".kernel"), x, 1, static_cast<int>(s.padding));
+            x = max_pool_2d(ctx, relu(ctx, add(ctx, x, bias)), 2, 2);
+        }
+        Tensor* h = reshape(ctx, x, {x->ne[0] * x->ne[1] * x->ne[2], batch});
+        if (opt.training && s.dropout > 0.0) h = dropout(ctx, h, opt.dropout_seed, static_cast<float>(s.dropout));
+        return add(ctx, mul_mat(ctx, m.get("dense.weight"), h), m.get("dense.bias"));
+    }
+
+    int64_t n_classes(const Model& m) const override { return shape_of(m).n_classes; }
+    int64_t n_pixels(const Model& m) const override {
+        const CnnShape s = shape_of(m);
+        return s.width * s.height;
+    }
+};
+
+}  // namespace
+
+const Architecture& mnist_cnn_architecture() {
+    static const MnistCnn arch;
+    return arch;
+}
+
+}  // namespace mn
