@@ -1,4 +1,5 @@
 // mnist train ARCH OUT.gguf: trains a network on IDX data with our own engine.
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <sys/stat.h>
@@ -74,6 +75,7 @@ int cmd_train(int argc, char** argv) {
     args.option("gamma", "G", "step schedule factor", "0.1");
     args.option("val-split", "F", "fraction of training images held out for validation (default: fc 0.05, cnn 0.1)");
     args.option("seed", "S", "seed for initialisation, shuffling and dropout", "42");
+    args.option("limit", "N", "use only the first N training images (quick runs, tests)");
     args.option("test-images", "FILE", "IDX test images for the final accuracy (default: DIR/t10k-images-idx3-ubyte)");
     args.option("test-labels", "FILE", "IDX test labels (default: DIR/t10k-labels-idx1-ubyte)");
     args.option("checkpoint", "FILE", "checkpoint written each epoch (default: OUT.ckpt)");
@@ -113,9 +115,15 @@ int cmd_train(int argc, char** argv) {
     config.optimizer.gamma = static_cast<float>(args.get_double("gamma", 0.0, 1.0));
     const int64_t step_epochs = args.get_int("step-epochs", 1, 100000);
 
-    const IdxImages images = on_file(images_path, [&] { return read_idx_images(images_path); });
-    const IdxLabels labels = on_file(labels_path, [&] { return read_idx_labels(labels_path); });
+    IdxImages images = on_file(images_path, [&] { return read_idx_images(images_path); });
+    IdxLabels labels = on_file(labels_path, [&] { return read_idx_labels(labels_path); });
     on_file(labels_path, [&] { check_labels_match(images, labels); });
+    if (args.has("limit")) {
+        const int64_t limit = std::min(images.count, args.get_int("limit", 1, int64_t(1) << 40));
+        images.count = limit;
+        images.pixels.resize(static_cast<size_t>(limit * images.image_size()));
+        labels.labels.resize(static_cast<size_t>(limit));
+    }
 
     // The model: new, or the one in the checkpoint (whose settings then win, for an exact resume).
     Model model;

@@ -75,6 +75,7 @@ Checkpoint load_checkpoint(const std::string& path) {
     ck.file = std::make_shared<gguf::File>(gguf::File::open(path));
     check(ck.file->find("checkpoint.epoch") != nullptr, "not a training checkpoint (no checkpoint.epoch)");
     ck.model = model_from_gguf(ck.file, kOptimizerPrefix);
+    std::erase_if(ck.model.metadata, [](const gguf::KeyValue& kv) { return kv.first.rfind("checkpoint.", 0) == 0; });
     find_architecture(ck.model.arch).infer_hparams(ck.model);
     validate_model(ck.model);
     make_trainable(ck.model);
