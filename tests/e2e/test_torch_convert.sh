@@ -10,4 +10,15 @@ need_data
 # Float rounding may flip an argmax where two logits tie to ~1e-6; allow a handful of such images.
 diff=$(paste "$TMP/p_torch" "$TMP/p_ours" | awk '$1 != $2' | wc -l)
 [ "$diff" -le 3 ] || fail "$diff of 10000 predictions differ from PyTorch's"
-echo "PASS: $((10000 - diff))/10000 predictions agree with PyTorch"
+echo "FC: $((10000 - diff))/10000 predictions agree with PyTorch"
+
+# The CNN path: tools/train_cnn.py (a short run) -> state_dict -> mnist convert -> GGUF whose
+# test accuracy is within 0.1 point of PyTorch's own.
+/usr/bin/python3 "$SRC/tools/train_cnn.py" "$TMP/cnn.state_dict" --data "$DATA" --limit 2000 --epochs 1 --threads 2 | tee "$TMP/torch_cnn.log"
+torch_acc=$(sed -n 's/.*test accuracy \([0-9.]*\)%.*/\1/p' "$TMP/torch_cnn.log")
+"$BIN" convert "$TMP/cnn.state_dict" "$TMP/cnn.gguf"
+"$BIN" eval "$TMP/cnn.gguf" "$IMAGES" "$LABELS" > "$TMP/cnn_eval"
+our_acc=$(accuracy_of "$TMP/cnn_eval")
+awk -v a="$torch_acc" -v b="$our_acc" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 0.1) }' ||
+  fail "CNN: PyTorch says $torch_acc%, we say $our_acc%"
+echo "PASS: CNN accuracy $our_acc% (PyTorch: $torch_acc%)"
