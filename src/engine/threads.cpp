@@ -1,5 +1,7 @@
 #include "engine/threads.h"
 
+#include <chrono>
+
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
 #define MN_CPU_RELAX() _mm_pause()
@@ -10,9 +12,11 @@
 namespace mn {
 
 namespace {
-// Spin this many rounds before yielding the core: short waits (the other thread finishing its
-// share of an op) stay cheap, and an oversubscribed machine still makes progress.
+// Inside a job, spin this many rounds before yielding the core: short waits (the other thread
+// finishing its share of an op) stay cheap, and an oversubscribed machine still makes progress.
 constexpr int kSpinsBeforeYield = 2000;
+// Between jobs, a worker keeps watching for the next one this long before it goes to sleep.
+constexpr auto kIdleSpin = std::chrono::microseconds(200);
 
 template <typename Done>
 void spin_until(Done done) {
@@ -43,18 +47,27 @@ ThreadPool::~ThreadPool() {
     for (auto& w : workers_) w.join();
 }
 
+bool ThreadPool::wait_for_job(uint64_t seen) {
+    auto ready = [&] { return stopping_.load() || generation_.load() != seen; };
+    const auto deadline = std::chrono::steady_clock::now() + kIdleSpin;
+    for (int spins = 0; !ready(); ++spins) {
+        MN_CPU_RELAX();
+        if ((spins & 255) == 255 && std::chrono::steady_clock::now() > deadline) {
+            std::unique_lock<std::mutex> lock(mutex_);
+            ++sleepers_;
+            wake_.wait(lock, ready);
+            --sleepers_;
+            break;
+        }
+    }
+    return !stopping_.load();
+}
+
 void ThreadPool::worker_loop(int ith) {
     uint64_t seen = 0;
-    for (;;) {
-        const std::function<void(int, int)>* job;
-        {
-            std::unique_lock<std::mutex> lock(mutex_);
-            wake_.wait(lock, [&] { return stopping_ || job_generation_ != seen; });
-            if (stopping_) return;
-            seen = job_generation_;
-            job = job_;
-        }
-        (*job)(ith, n_threads_);
+    while (wait_for_job(seen)) {
+        seen = generation_.load();
+        (*job_.load())(ith, n_threads_);
         jobs_running_.fetch_sub(1, std::memory_order_acq_rel);
     }
 }
@@ -64,13 +77,14 @@ void ThreadPool::run(const std::function<void(int, int)>& job) {
         job(0, 1);
         return;
     }
-    jobs_running_.store(n_threads_ - 1, std::memory_order_release);
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        job_ = &job;
-        ++job_generation_;
+    jobs_running_.store(n_threads_ - 1);
+    job_.store(&job);
+    generation_.fetch_add(1);
+    // A worker that went to sleep needs a notification; spinning ones see the new generation.
+    if (sleepers_.load() > 0) {
+        { std::lock_guard<std::mutex> lock(mutex_); }
+        wake_.notify_all();
     }
-    wake_.notify_all();
     job(0, n_threads_);
     spin_until([&] { return jobs_running_.load(std::memory_order_acquire) == 0; });
 }
