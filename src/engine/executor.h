@@ -3,6 +3,7 @@
 // share of each, and waits at a barrier before the next node.
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "engine/graph.h"
 #include "engine/threads.h"
@@ -12,10 +13,20 @@ namespace mn {
 class Executor {
 public:
     explicit Executor(int n_threads = ThreadPool::default_threads());
+    ~Executor();
     int n_threads() const { return pool_.size(); }
     void compute(const Graph& graph);
 
+    // With MNIST_PROFILE=1 in the environment, time per op kind is summed over every compute()
+    // and printed to stderr when the executor is destroyed.
+    struct OpTime {
+        double ms = 0;
+        int64_t calls = 0;
+    };
+
 private:
+    bool profile_ = false;
+    std::vector<OpTime> op_times_;
     ThreadPool pool_;
     std::unique_ptr<uint8_t, void (*)(void*)> work_{nullptr, std::free};
     size_t work_per_thread_ = 0;

@@ -119,12 +119,44 @@ void forward_max_pool_2d_backward(const ComputeParams& p, Tensor* t) {
     const int64_t C = x->ne[0];
     int64_t begin, end;
     split_range(t->ne[3], p.ith, p.nth, 1, begin, end);
+    const bool dense = x->is_contiguous() && dy->is_contiguous() && t->is_contiguous();
     for (int64_t n = begin; n < end; ++n) {
         for (int64_t y = 0; y < t->ne[2]; ++y)
-            for (int64_t xx = 0; xx < t->ne[1]; ++xx)
-                std::fill(reinterpret_cast<float*>(t->at(0, xx, y, n)), reinterpret_cast<float*>(t->at(0, xx, y, n)) + C, 0.0f);
+            for (int64_t xx = 0; xx < t->ne[1]; ++xx) {
+                float* row = reinterpret_cast<float*>(t->at(0, xx, y, n));
+                std::fill(row, row + C, 0.0f);
+            }
         for (int64_t oy = 0; oy < dy->ne[2]; ++oy)
-            for (int64_t ox = 0; ox < dy->ne[1]; ++ox)
+            for (int64_t ox = 0; ox < dy->ne[1]; ++ox) {
+                if (dense) {
+                    // Channels are contiguous: track each channel's first maximum, in chunks.
+                    constexpr int64_t kChunk = 64;
+                    const float* g = reinterpret_cast<const float*>(dy->at(0, ox, oy, n));
+                    for (int64_t c0 = 0; c0 < C; c0 += kChunk) {
+                        const int64_t cn = std::min(kChunk, C - c0);
+                        float best[kChunk];
+                        const float* where[kChunk];
+                        const float* first = reinterpret_cast<const float*>(x->at(c0, ox * s, oy * s, n));
+                        for (int64_t c = 0; c < cn; ++c) {
+                            best[c] = first[c];
+                            where[c] = first + c;
+                        }
+                        for (int ky = 0; ky < k; ++ky)
+                            for (int kx = 0; kx < k; ++kx) {
+                                const float* v = reinterpret_cast<const float*>(x->at(c0, ox * s + kx, oy * s + ky, n));
+                                for (int64_t c = 0; c < cn; ++c)
+                                    if (v[c] > best[c]) {
+                                        best[c] = v[c];
+                                        where[c] = v + c;
+                                    }
+                            }
+                        // x and the result share a layout: the same offset addresses both.
+                        const float* x_base = reinterpret_cast<const float*>(x->data);
+                        float* t_base = t->f32();
+                        for (int64_t c = 0; c < cn; ++c) t_base[where[c] - x_base] += g[c0 + c];
+                    }
+                    continue;
+                }
                 for (int64_t c = 0; c < C; ++c) {
                     int64_t bx = ox * s, by = oy * s;
                     float best = load_f32(x, c, bx, by, n);
@@ -139,6 +171,7 @@ void forward_max_pool_2d_backward(const ComputeParams& p, Tensor* t) {
                         }
                     *reinterpret_cast<float*>(t->at(c, bx, by, n)) += load_f32(dy, c, ox, oy, n);
                 }
+            }
     }
 }
 
@@ -156,9 +189,12 @@ void forward_dropout(const ComputeParams& p, Tensor* t) {
         const RowIndex r = row_index(t, row);
         float* y = reinterpret_cast<float*>(t->at(0, r.i1, r.i2, r.i3));
         const uint64_t base = static_cast<uint64_t>(row * t->ne[0]);
+        const float* xr = reinterpret_cast<const float*>(x->at(0, r.i1, r.i2, r.i3));
+        const bool dense = x->nb[0] == sizeof(float);
         for (int64_t i = 0; i < t->ne[0]; ++i) {
             const bool keep = (mix64(key ^ mix64(base + static_cast<uint64_t>(i))) >> 40) >= threshold;
-            y[i] = keep ? load_f32(x, i, r.i1, r.i2, r.i3) * keep_scale : 0.0f;
+            const float v = dense ? xr[i] : load_f32(x, i, r.i1, r.i2, r.i3);
+            y[i] = keep ? v * keep_scale : 0.0f;
         }
     }
 }

@@ -50,6 +50,9 @@ void forward_mul_mat(const ComputeParams& p, Tensor* t) {
             g.ldb = static_cast<int64_t>(b->nb[g.b_trans ? 0 : 1] / sizeof(float));
             g.c = reinterpret_cast<float*>(t->at(0, 0, i2, i3));
             g.ldc = static_cast<int64_t>(t->nb[1] / sizeof(float));
+            // Fused epilogue (engine/fusion.cpp): src[2] is a bias per row, op_params[0] = relu.
+            g.bias = t->src[2] ? static_cast<const float*>(t->src[2]->data) : nullptr;
+            g.relu = t->op_params[0] != 0;
             if (by_columns) {
                 g.m = m;
                 g.n = end - begin;
@@ -60,6 +63,7 @@ void forward_mul_mat(const ComputeParams& p, Tensor* t) {
                 g.n = n;
                 g.a += begin * (g.a_trans ? 1 : g.lda);
                 g.c += begin;
+                if (g.bias) g.bias += begin;
             }
             kernels().gemm(g, p.work);
         }

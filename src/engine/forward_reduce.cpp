@@ -48,6 +48,12 @@ void forward_sum_to(const ComputeParams& p, Tensor* t) {
             continue;
         }
         const int64_t lo = std::max(first, begin), hi = std::min(first + t->ne[0], end);
+        if (a->nb[0] == sizeof(float)) {
+            const float* src = reinterpret_cast<const float*>(a->at(0, r.i1, r.i2, r.i3)) - first;
+            double* dst = acc - begin;
+            for (int64_t o = lo; o < hi; ++o) dst[o] += src[o];
+            continue;
+        }
         for (int64_t o = lo; o < hi; ++o) acc[static_cast<size_t>(o - begin)] += load_f32(a, o - first, r.i1, r.i2, r.i3);
     }
     for (int64_t o = begin; o < end; ++o) out[o] = static_cast<float>(acc[static_cast<size_t>(o - begin)]);

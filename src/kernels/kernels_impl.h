@@ -8,6 +8,11 @@
 // into AVX-512, AVX2 or WASM SIMD code.
 #include <algorithm>
 #include <cstring>
+#if MN_VEC_FLOATS >= 8
+#include <immintrin.h>
+#elif defined(__wasm_simd128__)
+#include <wasm_simd128.h>
+#endif
 
 #include "kernels/kernels.h"
 
@@ -28,8 +33,8 @@ constexpr int NR = MN_GEMM_NR;
 // Cache blocking (BLIS-style): a KC x NR sliver of B stays in L1 while MR x KC slivers of A
 // stream from an MC x KC block kept in L2; the KC x NC block of B is reused across all of A.
 constexpr int64_t KC = 256;
-constexpr int64_t MC = ((128 + MR - 1) / MR) * MR;
-constexpr int64_t NC = NR * 64;
+constexpr int64_t MC = ((512 + MR - 1) / MR) * MR;
+constexpr int64_t NC = NR * 32;
 
 inline V loadu(const float* p) {
     V v;
@@ -37,7 +42,30 @@ inline V loadu(const float* p) {
     return v;
 }
 inline void storeu(float* p, V v) { std::memcpy(p, &v, sizeof(V)); }
-inline V splat(float x) { return V{} + x; }
+// One broadcast instruction (that can fold its memory operand into the FMA); the generic forms
+// `V{} + x` or an element-wise fill make GCC emit extra adds or shuffles.
+inline V splat(float x) {
+#if MN_VEC_FLOATS == 16
+    return reinterpret_cast<V>(_mm512_set1_ps(x));
+#elif MN_VEC_FLOATS == 8
+    return reinterpret_cast<V>(_mm256_set1_ps(x));
+#elif MN_VEC_FLOATS == 4 && defined(__wasm_simd128__)
+    return reinterpret_cast<V>(wasm_f32x4_splat(x));
+#elif MN_VEC_FLOATS > 1
+    V v;
+    for (int i = 0; i < W; ++i) v[i] = x;
+    return v;
+#else
+    return x;
+#endif
+}
+inline V max0(V x) {
+#if MN_VEC_FLOATS > 1
+    return x > V{} ? x : V{};  // lane-wise select
+#else
+    return x > 0.0f ? x : 0.0f;
+#endif
+}
 inline float hsum(V v) {
 #if MN_VEC_FLOATS > 1
     float s = 0;
@@ -102,6 +130,23 @@ void micro_kernel(int64_t kc, const float* pa, const float* pb, float* c, int64_
         pb += NR;
     }
 
+    if (rows == MR) {  // a full tile: the epilogue in registers
+        V bias[MV];
+        for (int v = 0; v < MV; ++v) bias[v] = ep.bias ? loadu(ep.bias + v * W) : V{};
+#pragma GCC unroll 16
+        for (int j = 0; j < NR; ++j) {
+            if (j >= cols) break;
+            float* cj = c + j * ldc;
+#pragma GCC unroll 4
+            for (int v = 0; v < MV; ++v) {
+                V x = acc[j][v] + bias[v];
+                if (ep.accumulate) x += loadu(cj + v * W);
+                if (ep.relu) x = max0(x);
+                storeu(cj + v * W, x);
+            }
+        }
+        return;
+    }
     float tile[MR];
     for (int64_t j = 0; j < cols; ++j) {
         float* cj = c + j * ldc;

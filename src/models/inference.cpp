@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "engine/error.h"
+#include "engine/fusion.h"
 #include "engine/ops.h"
 
 namespace mn {
@@ -26,6 +27,8 @@ InferenceGraph build_inference_graph(Context& ctx, const Model& m, int64_t batch
         out->flags |= kFlagOutput;
         g.graph.build_forward(out);
     }
+    const Replacements r = fuse_mul_mat_epilogues(g.graph);
+    g.logits = replacement(r, g.logits);
     return g;
 }
 

@@ -1,0 +1,111 @@
+// Kernel benchmarks at the models' shapes: our GEMM at each SIMD level against OpenBLAS's
+// cblas_sgemm (the ceiling), both with the same thread count. Reports GFLOP/s.
+//   build/bench/bench_kernels --benchmark_min_time=0.5
+#include <benchmark/benchmark.h>
+#include <cblas.h>
+
+#include <random>
+#include <vector>
+
+#include "engine/allocator.h"
+#include "engine/context.h"
+#include "engine/executor.h"
+#include "engine/ops.h"
+#include "kernels/kernels.h"
+
+extern "C" void openblas_set_num_threads(int);
+
+namespace {
+
+struct Shape {
+    int64_t m, n, k;
+    const char* what;
+};
+
+// mul_mat shapes of the models: rows m (output features), columns n (images or pixels), depth k.
+const Shape kShapes[] = {
+    {500, 500, 784, "fc1 batch 500"},
+    {500, 10000, 784, "fc1 whole test set"},
+    {10, 500, 500, "fc2 batch 500"},
+    {32, 676 * 128, 9, "seeds conv1 batch 128"},
+    {64, 121 * 128, 288, "seeds conv2 batch 128"},
+    {8, 784 * 500, 9, "ggml conv1 batch 500"},
+    {16, 196 * 500, 72, "ggml conv2 batch 500"},
+    {1024, 1024, 1024, "square 1024"},
+};
+
+std::vector<float> random_vector(size_t n, uint32_t seed) {
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<float> d(-1, 1);
+    std::vector<float> v(n);
+    for (float& x : v) x = d(rng);
+    return v;
+}
+
+void set_flops(benchmark::State& state, const Shape& s) {
+    state.counters["GFLOP/s"] = benchmark::Counter(2.0 * double(s.m) * double(s.n) * double(s.k) * double(state.iterations()),
+                                                   benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
+    state.SetLabel(s.what);
+}
+
+// Our mul_mat through the real executor (packing, threading, dispatch), as the models use it.
+void BM_mul_mat(benchmark::State& state, mn::CpuLevel level, int threads) {
+    const Shape& s = kShapes[state.range(0)];
+    if (!mn::cpu_level_supported(level)) {
+        state.SkipWithError("CPU level not supported here");
+        return;
+    }
+    mn::set_cpu_level(level);
+    const int64_t a_ne[] = {s.k, s.m}, b_ne[] = {s.k, s.n};
+    mn::Context w(mn::Context::tensor_arena_bytes(mn::DType::F32, 2, a_ne) +
+                  mn::Context::tensor_arena_bytes(mn::DType::F32, 2, b_ne));
+    mn::Tensor* a = w.new_tensor(mn::DType::F32, {s.k, s.m});
+    mn::Tensor* b = w.new_tensor(mn::DType::F32, {s.k, s.n});
+    auto av = random_vector(size_t(s.k * s.m), 1), bv = random_vector(size_t(s.k * s.n), 2);
+    std::copy(av.begin(), av.end(), a->f32());
+    std::copy(bv.begin(), bv.end(), b->f32());
+    mn::Context g;
+    mn::Tensor* c = mn::mul_mat(g, a, b);
+    c->flags |= mn::kFlagOutput;
+    mn::Graph graph;
+    graph.build_forward(c);
+    mn::GraphAllocator alloc;
+    alloc.allocate(graph);
+    mn::Executor ex(threads);
+    for (auto _ : state) {
+        ex.compute(graph);
+        benchmark::DoNotOptimize(c->data);
+    }
+    set_flops(state, s);
+    mn::set_cpu_level(mn::detect_cpu_level());
+}
+
+void BM_openblas(benchmark::State& state, int threads) {
+    const Shape& s = kShapes[state.range(0)];
+    openblas_set_num_threads(threads);
+    auto a = random_vector(size_t(s.k * s.m), 1), b = random_vector(size_t(s.k * s.n), 2);
+    std::vector<float> c(size_t(s.m * s.n));
+    for (auto _ : state) {
+        // Same layout as mul_mat: C (n x m, row-major) = B (n x k) · Aᵀ (k x m).
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(s.n), int(s.m), int(s.k), 1.0f, b.data(), int(s.k),
+                    a.data(), int(s.k), 0.0f, c.data(), int(s.m));
+        benchmark::DoNotOptimize(c.data());
+    }
+    set_flops(state, s);
+}
+
+void shapes(benchmark::internal::Benchmark* b) {
+    for (int i = 0; i < int(sizeof(kShapes) / sizeof(kShapes[0])); ++i) b->Arg(i);
+    b->Unit(benchmark::kMillisecond)->UseRealTime();
+}
+
+BENCHMARK_CAPTURE(BM_openblas, threads2, 2)->Apply(shapes);
+BENCHMARK_CAPTURE(BM_mul_mat, avx512_threads2, mn::CpuLevel::Avx512, 2)->Apply(shapes);
+BENCHMARK_CAPTURE(BM_mul_mat, avx2_threads2, mn::CpuLevel::Avx2, 2)->Apply(shapes);
+BENCHMARK_CAPTURE(BM_mul_mat, scalar_threads2, mn::CpuLevel::Scalar, 2)->Apply(shapes);
+BENCHMARK_CAPTURE(BM_openblas, threads1, 1)->Apply(shapes);
+BENCHMARK_CAPTURE(BM_mul_mat, avx512_threads1, mn::CpuLevel::Avx512, 1)->Apply(shapes);
+
+}  // namespace
+
+BENCHMARK_MAIN();

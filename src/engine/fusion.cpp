@@ -1,0 +1,81 @@
+#include "engine/fusion.h"
+
+#include <algorithm>
+#include <unordered_map>
+#include <vector>
+
+namespace mn {
+
+namespace {
+
+using Consumers = std::unordered_map<const Tensor*, std::vector<Tensor*>>;
+
+Consumers consumers_of(const Graph& g) {
+    Consumers c;
+    for (Tensor* n : g.nodes)
+        for (Tensor* s : n->src)
+            if (s) c[s].push_back(n);
+    return c;
+}
+
+bool only_reader(const Consumers& c, const Tensor* t, const Tensor* reader) {
+    auto it = c.find(t);
+    return it != c.end() && it->second.size() == 1 && it->second[0] == reader && !(t->flags & kFlagOutput);
+}
+
+// A row vector: bias[i] for output row i of a product with m rows.
+bool is_row_bias(const Tensor* b, int64_t m) {
+    return b->type == DType::F32 && b->ne[0] == m && b->nelements() == m && b->nb[0] == sizeof(float);
+}
+
+// Every reader of `from` (and the graph's outputs) now reads `to`.
+void redirect(Graph& g, Consumers& c, Replacements& done, Tensor* from, Tensor* to) {
+    done[from] = to;
+    for (Tensor* reader : c[from])
+        for (Tensor*& s : reader->src)
+            if (s == from) s = to;
+    to->flags |= from->flags & (kFlagOutput | kFlagInput);
+    if (from->name[0]) to->set_name(from->name);
+    auto& into = c[to];
+    into.insert(into.end(), c[from].begin(), c[from].end());
+    c.erase(from);
+    g.nodes.erase(std::find(g.nodes.begin(), g.nodes.end(), from));
+}
+
+}  // namespace
+
+Tensor* replacement(const Replacements& r, Tensor* t) {
+    for (auto it = r.find(t); it != r.end(); it = r.find(t)) t = it->second;
+    return t;
+}
+
+Replacements fuse_mul_mat_epilogues(Graph& g) {
+    Consumers c = consumers_of(g);
+    Replacements done;
+    const std::vector<Tensor*> nodes = g.nodes;
+    for (Tensor* add_node : nodes) {
+        if (add_node->op != Op::Add) continue;
+        // add(product, bias), the product possibly seen through a reshape.
+        Tensor* x = add_node->src[0];
+        Tensor* bias = add_node->src[1];
+        Tensor* product = x->op == Op::Reshape ? x->src[0] : x;
+        if (product->op != Op::MulMat || product->src[2] || product->ne[2] != 1 || product->ne[3] != 1) continue;
+        if (!is_row_bias(bias, product->ne[0]) || !x->same_shape(*add_node)) continue;
+        if (!only_reader(c, x, add_node) || (x != product && !only_reader(c, product, x))) continue;
+
+        product->src[2] = bias;
+        Tensor* result = add_node;
+        auto readers = c.find(add_node);
+        if (readers != c.end() && readers->second.size() == 1 && readers->second[0]->op == Op::Relu &&
+            !(add_node->flags & kFlagOutput)) {
+            Tensor* relu_node = readers->second[0];
+            product->op_params[0] = 1;  // relu in the epilogue
+            redirect(g, c, done, add_node, x);
+            result = relu_node;
+        }
+        redirect(g, c, done, result, x);
+    }
+    return done;
+}
+
+}  // namespace mn

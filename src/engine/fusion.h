@@ -1,0 +1,19 @@
+#pragma once
+// Graph rewrites that save passes over memory without changing any value a reader sees.
+#include <unordered_map>
+
+#include "engine/graph.h"
+
+namespace mn {
+
+// relu(mul_mat(a, b) + bias) and mul_mat(a, b) + bias, with bias a vector along the rows
+// (possibly through a reshape of the product), become one mul_mat whose GEMM adds the bias and
+// applies relu as it writes each tile. Readers of the removed add/relu nodes read the product
+// instead. Safe after autodiff too: no gradient reads the intermediate values it removes.
+// Returns, for every node removed, the tensor that now holds its value (callers holding
+// pointers to graph outputs look theirs up with `replacement`).
+using Replacements = std::unordered_map<const Tensor*, Tensor*>;
+Replacements fuse_mul_mat_epilogues(Graph& graph);
+Tensor* replacement(const Replacements& r, Tensor* t);
+
+}  // namespace mn
