@@ -184,10 +184,13 @@ int cmd_train(int argc, char** argv) {
     cb.on_epoch = [&](const EpochReport& r) {
         if (bar) bar->finish();
         bar.reset();
-        std::printf("epoch %3lld/%lld: train loss %.4f, acc %s | val loss %.4f, acc %s | %.1f s, %.0f img/s\n",
+        char val[96] = "no validation set";
+        if (r.validation.count > 0)
+            std::snprintf(val, sizeof(val), "val loss %.4f, acc %s", r.validation.loss,
+                          percent(r.validation.accuracy()).c_str());
+        std::printf("epoch %3lld/%lld: train loss %.4f, acc %s | %s | %.1f s, %.0f img/s\n",
                     static_cast<long long>(r.epoch + 1), static_cast<long long>(config.epochs), r.train_loss,
-                    percent(r.train_accuracy).c_str(), r.validation.loss, percent(r.validation.accuracy()).c_str(),
-                    r.seconds, double(r.images) / r.seconds);
+                    percent(r.train_accuracy).c_str(), val, r.seconds, double(r.images) / r.seconds);
         std::fflush(stdout);
     };
     cb.on_checkpoint = [&](const TrainPosition& p) {

@@ -21,8 +21,15 @@ grep -qE "^  dense.weight +f32 +\[1600, 10\]" "$TMP/info2" || fail "seeds preset
 grep -qE "mnist-cnn.dropout +0.5" "$TMP/info2" || fail "dropout hyperparameter not recorded"
 "$BIN" eval "$TMP/seeds.gguf" "$IMAGES" "$LABELS" --index 0 > "$TMP/eval"
 grep -q '^predicted digit is' "$TMP/eval" || fail "eval of the CNN"
-# A file without our hyperparameter keys (as ggml's own tools write) still loads: the layer
-# sizes and padding are read off the tensors.
+# A file as ggml's own tools write it (tensors and general.architecture, none of our keys) loads:
+# the layer sizes and padding are read off the tensors, and it scores the same.
+for net in ggml seeds; do
+  /usr/bin/python3 "$SRC/tests/e2e/gguf_as_ggml_writes.py" "$TMP/$net.gguf" "$TMP/$net-bare.gguf"
+  "$BIN" info "$TMP/$net-bare.gguf" | grep -q "mnist-cnn.channels" || fail "$net: channels not inferred"
+  "$BIN" eval "$TMP/$net.gguf" "$IMAGES" "$LABELS" > "$TMP/e1"
+  "$BIN" eval "$TMP/$net-bare.gguf" "$IMAGES" "$LABELS" > "$TMP/e2"
+  [ "$(accuracy_of "$TMP/e1")" = "$(accuracy_of "$TMP/e2")" ] || fail "$net: a bare file scores differently"
+done
 "$BIN" graph "$TMP/ggml.gguf" -o "$TMP/cnn.dot" > /dev/null
 grep -q im2col "$TMP/cnn.dot" || fail "CNN graph lacks im2col"
 expect_error 1 "legacy ggml format only holds mnist-fc" "$BIN" convert "$TMP/ggml.gguf" "$TMP/x.bin"
