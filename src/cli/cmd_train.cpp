@@ -75,6 +75,7 @@ int cmd_train(int argc, char** argv) {
     args.option("gamma", "G", "step schedule factor", "0.1");
     args.option("val-split", "F", "fraction of training images held out for validation (default: fc 0.05, cnn 0.1)");
     args.option("seed", "S", "seed for initialisation, shuffling and dropout", "42");
+    args.option("augment", "PIXELS", "shift each training image randomly by up to PIXELS in x and y", "0");
     args.option("limit", "N", "use only the first N training images (quick runs, tests)");
     args.option("test-images", "FILE", "IDX test images for the final accuracy (default: DIR/t10k-images-idx3-ubyte)");
     args.option("test-labels", "FILE", "IDX test labels (default: DIR/t10k-labels-idx1-ubyte)");
@@ -103,6 +104,7 @@ int cmd_train(int argc, char** argv) {
     config.batch = args.has("batch") ? args.get_int("batch", 1, 65536) : recipe.batch;
     config.val_split = args.has("val-split") ? args.get_double("val-split", 0.0, 0.9) : recipe.val_split;
     config.seed = args.get_u64("seed");
+    config.augment_shift = static_cast<int>(args.get_int("augment", 0, 8));
     try {
         config.optimizer.kind = parse_optimizer(args.get("optimizer"));
         config.optimizer.schedule = parse_schedule(args.get("schedule"));

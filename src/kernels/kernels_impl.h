@@ -26,15 +26,21 @@ typedef float V __attribute__((vector_size(MN_VEC_FLOATS * sizeof(float))));
 #else
 typedef float V;
 #endif
-constexpr int MV = MN_GEMM_MV;
-constexpr int MR = MV * W;
-constexpr int NR = MN_GEMM_NR;
+// Register tiles: MV vectors tall (MR = MV * W rows of C) by NR columns. The wide tile is the
+// default; a product with few rows (a CNN layer with 8 or 16 channels) would waste most of it,
+// so it gets a tile one vector tall and twice as wide, with as many accumulators.
+struct WideTile {
+    static constexpr int MV = MN_GEMM_MV, NR = MN_GEMM_NR;
+};
+struct NarrowTile {
+    static constexpr int MV = 1, NR = MN_GEMM_MV * MN_GEMM_NR;
+};
 
 // Cache blocking (BLIS-style): a KC x NR sliver of B stays in L1 while MR x KC slivers of A
 // stream from an MC x KC block kept in L2; the KC x NC block of B is reused across all of A.
 constexpr int64_t KC = 256;
-constexpr int64_t MC = ((512 + MR - 1) / MR) * MR;
-constexpr int64_t NC = NR * 32;
+constexpr int64_t MC = 512;  // a multiple of every MR
+constexpr int64_t NC_TILES = 32;  // NC = NR * NC_TILES
 
 inline V loadu(const float* p) {
     V v;
@@ -108,10 +114,12 @@ struct Epilogue {
 };
 
 // The register tile: an MR x NR block of C accumulated over kc steps of packed A and B.
+template <int MV, int NR>
 void micro_kernel(int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc, int64_t rows,
                   int64_t cols, const Epilogue& ep) {
+    constexpr int MR = MV * W;
     V acc[NR][MV];
-#pragma GCC unroll 16
+#pragma GCC unroll 32
     for (int j = 0; j < NR; ++j)
 #pragma GCC unroll 4
         for (int v = 0; v < MV; ++v) acc[j][v] = V{};
@@ -120,7 +128,7 @@ void micro_kernel(int64_t kc, const float* pa, const float* pb, float* c, int64_
         V a[MV];
 #pragma GCC unroll 4
         for (int v = 0; v < MV; ++v) a[v] = loadu(pa + v * W);
-#pragma GCC unroll 16
+#pragma GCC unroll 32
         for (int j = 0; j < NR; ++j) {
             const V b = splat(pb[j]);
 #pragma GCC unroll 4
@@ -133,7 +141,7 @@ void micro_kernel(int64_t kc, const float* pa, const float* pb, float* c, int64_
     if (rows == MR) {  // a full tile: the epilogue in registers
         V bias[MV];
         for (int v = 0; v < MV; ++v) bias[v] = ep.bias ? loadu(ep.bias + v * W) : V{};
-#pragma GCC unroll 16
+#pragma GCC unroll 32
         for (int j = 0; j < NR; ++j) {
             if (j >= cols) break;
             float* cj = c + j * ldc;
@@ -162,9 +170,11 @@ void micro_kernel(int64_t kc, const float* pa, const float* pb, float* c, int64_
 }
 
 size_t gemm_workspace(int64_t m, int64_t n, int64_t k) {
+    // Enough for either tile: at most MC rows of A and NC columns of B, k-block deep.
     const int64_t kc = std::min(k, KC);
-    const int64_t mc = std::min<int64_t>(((m + MR - 1) / MR) * MR, MC);
-    const int64_t nc = std::min<int64_t>(((n + NR - 1) / NR) * NR, NC);
+    const int64_t nr_max = std::max(WideTile::NR, NarrowTile::NR);
+    const int64_t mc = std::min<int64_t>(((m + W - 1) / W) * W + WideTile::MV * W, MC);
+    const int64_t nc = std::min<int64_t>(((n + nr_max - 1) / nr_max) * nr_max, nr_max * NC_TILES);
     return static_cast<size_t>((mc + nc) * kc) * sizeof(float) + 64;
 }
 
@@ -193,12 +203,10 @@ void gemm_by_dots(const GemmArgs& g) {
     }
 }
 
-void gemm(const GemmArgs& g, void* workspace) {
-    if (g.m <= 0 || g.n <= 0) return;
-    if (g.k == 0 || (g.n < NR / 2 && !g.a_trans && !g.b_trans)) {
-        gemm_by_dots(g);
-        return;
-    }
+template <class Tile>
+void gemm_tiled(const GemmArgs& g, void* workspace) {
+    constexpr int MR = Tile::MV * W, NR = Tile::NR;
+    constexpr int64_t NC = NR * NC_TILES;
     float* ws = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(workspace) + 63) & ~uintptr_t(63));
     const int64_t kc_max = std::min(g.k, KC);
     float* packed_a = ws;
@@ -223,14 +231,27 @@ void gemm(const GemmArgs& g, void* workspace) {
                     for (int64_t ir = 0; ir < mc; ir += MR) {
                         Epilogue ep_tile = ep_block;
                         if (ep_tile.bias) ep_tile.bias += ir;
-                        micro_kernel(kc, packed_a + (ir / MR) * kc * MR, pb,
-                                     g.c + (jc + jr) * g.ldc + ic + ir, g.ldc, std::min<int64_t>(MR, mc - ir),
-                                     std::min<int64_t>(NR, nc - jr), ep_tile);
+                        micro_kernel<Tile::MV, NR>(kc, packed_a + (ir / MR) * kc * MR, pb,
+                                                   g.c + (jc + jr) * g.ldc + ic + ir, g.ldc,
+                                                   std::min<int64_t>(MR, mc - ir), std::min<int64_t>(NR, nc - jr),
+                                                   ep_tile);
                     }
                 }
             }
         }
     }
+}
+
+void gemm(const GemmArgs& g, void* workspace) {
+    if (g.m <= 0 || g.n <= 0) return;
+    if (g.k == 0 || (g.n < WideTile::NR / 2 && !g.a_trans && !g.b_trans)) {
+        gemm_by_dots(g);
+        return;
+    }
+    if (W > 1 && g.m <= W)
+        gemm_tiled<NarrowTile>(g, workspace);
+    else
+        gemm_tiled<WideTile>(g, workspace);
 }
 
 float dot(const float* a, const float* b, int64_t n) {

@@ -26,6 +26,7 @@ void set_training_metadata(Model& m, const TrainConfig& c, const std::string& da
     m.set_meta("training.batch_size", gguf::Value::i64(c.batch));
     m.set_meta("training.val_split", gguf::Value::f64(c.val_split));
     m.set_meta("training.seed", gguf::Value::u64(c.seed));
+    m.set_meta("training.augment_shift", gguf::Value::i32(c.augment_shift));
     m.set_meta("training.data", gguf::Value::str(data_name));
 }
 
@@ -43,6 +44,7 @@ TrainConfig training_config_of(const Model& m, const TrainConfig& fallback) {
     if (const auto* v = m.meta("training.batch_size")) c.batch = v->as_int();
     if (const auto* v = m.meta("training.val_split")) c.val_split = v->as_float();
     if (const auto* v = m.meta("training.seed")) c.seed = static_cast<uint64_t>(v->as_int());
+    if (const auto* v = m.meta("training.augment_shift")) c.augment_shift = static_cast<int>(v->as_int());
     return c;
 }
 

@@ -24,6 +24,7 @@ struct TrainConfig {
     OptimizerConfig optimizer;
     double val_split = 0.1;  // the last fraction of the training images is held out for validation
     uint64_t seed = 42;
+    int augment_shift = 0;  // translate each training image by up to this many pixels (0 = off)
 };
 
 // Where a run stands: epochs done, batches done in the current epoch, optimizer steps taken.
