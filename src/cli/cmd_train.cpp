@@ -33,14 +33,16 @@ std::string find_in(const std::string& dir, const std::string& name) {
 
 // The recipe each network was published with: the seeds' for mnist-fc and the seeds' CNN,
 // ggml's own for the small ggml CNN.
+// The seeds' CNN adds random shifts of one pixel: without them it lands just under 99.2%.
 struct Recipe {
     int64_t epochs, batch;
     double lr, val_split;
+    int augment;
 };
 Recipe default_recipe(const std::string& arch, const std::string& preset) {
-    if (arch == "mnist-fc") return {30, 1000, 1e-3, 0.05};
-    if (preset == "ggml") return {30, 500, 1e-3, 0.05};
-    return {15, 128, 1e-3, 0.1};
+    if (arch == "mnist-fc") return {30, 1000, 1e-3, 0.05, 0};
+    if (preset == "ggml") return {30, 500, 1e-3, 0.05, 0};
+    return {15, 128, 1e-3, 0.1, 1};
 }
 
 std::string percent(double x) {
@@ -75,7 +77,7 @@ int cmd_train(int argc, char** argv) {
     args.option("gamma", "G", "step schedule factor", "0.1");
     args.option("val-split", "F", "fraction of training images held out for validation (default: fc 0.05, cnn 0.1)");
     args.option("seed", "S", "seed for initialisation, shuffling and dropout", "42");
-    args.option("augment", "PIXELS", "shift each training image randomly by up to PIXELS in x and y", "0");
+    args.option("augment", "PIXELS", "shift each training image randomly by up to PIXELS in x and y (default: seeds cnn 1, else 0)");
     args.option("limit", "N", "use only the first N training images (quick runs, tests)");
     args.option("test-images", "FILE", "IDX test images for the final accuracy (default: DIR/t10k-images-idx3-ubyte)");
     args.option("test-labels", "FILE", "IDX test labels (default: DIR/t10k-labels-idx1-ubyte)");
@@ -104,7 +106,7 @@ int cmd_train(int argc, char** argv) {
     config.batch = args.has("batch") ? args.get_int("batch", 1, 65536) : recipe.batch;
     config.val_split = args.has("val-split") ? args.get_double("val-split", 0.0, 0.9) : recipe.val_split;
     config.seed = args.get_u64("seed");
-    config.augment_shift = static_cast<int>(args.get_int("augment", 0, 8));
+    config.augment_shift = args.has("augment") ? static_cast<int>(args.get_int("augment", 0, 8)) : recipe.augment;
     try {
         config.optimizer.kind = parse_optimizer(args.get("optimizer"));
         config.optimizer.schedule = parse_schedule(args.get("schedule"));
@@ -163,12 +165,12 @@ int cmd_train(int argc, char** argv) {
     }
 
     std::printf("mnist train: %s%s, %lld parameters; %lld training images, %lld for validation; %lld epochs of "
-                "batch %lld, %s lr %g (%s schedule); seed %llu, %d threads%s\n",
+                "batch %lld, %s lr %g (%s schedule), shifts of up to %d px; seed %llu, %d threads%s\n",
                 arch.c_str(), arch == "mnist-cnn" ? (" (preset " + (preset.empty() ? std::string("seeds") : preset) + ")").c_str() : "",
                 static_cast<long long>(model.n_params()), static_cast<long long>(n_train),
                 static_cast<long long>(images.count - n_train), static_cast<long long>(config.epochs),
                 static_cast<long long>(config.batch), optimizer_name(config.optimizer.kind), double(config.optimizer.lr),
-                schedule_name(config.optimizer.schedule), static_cast<unsigned long long>(config.seed), threads,
+                schedule_name(config.optimizer.schedule), config.augment_shift, static_cast<unsigned long long>(config.seed), threads,
                 resuming ? (", resuming at epoch " + std::to_string(pos.epoch + 1)).c_str() : "");
     std::fflush(stdout);
 

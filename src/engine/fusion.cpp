@@ -31,9 +31,15 @@ bool is_row_bias(const Tensor* b, int64_t m) {
 // Every reader of `from` (and the graph's outputs) now reads `to`.
 void redirect(Graph& g, Consumers& c, Replacements& done, Tensor* from, Tensor* to) {
     done[from] = to;
-    for (Tensor* reader : c[from])
+    for (Tensor* reader : c[from]) {
         for (Tensor*& s : reader->src)
             if (s == from) s = to;
+        // A view of `from` shares its memory: make it share `to`'s (to may itself be a view).
+        if (reader->view_src == from) {
+            reader->view_src = to->view_src ? to->view_src : to;
+            reader->view_offs += to->view_offs;
+        }
+    }
     to->flags |= from->flags & (kFlagOutput | kFlagInput);
     if (from->name[0]) to->set_name(from->name);
     auto& into = c[to];

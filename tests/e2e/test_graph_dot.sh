@@ -3,7 +3,7 @@
 . "$(dirname "$0")/lib.sh"
 "$BIN" graph "$MODEL" -o "$TMP/mnist.dot"
 grep -q '^digraph' "$TMP/mnist.dot" || fail "not a DOT file"
-for name in fc1.weight fc2.bias mul_mat relu soft_max argmax images logits; do
+for name in fc1.weight fc1.bias fc2.bias mul_mat soft_max argmax images logits; do
   grep -q "$name" "$TMP/mnist.dot" || fail "DOT lacks $name"
 done
 grep -q 'cluster_weights' "$TMP/mnist.dot" || fail "weights are not drawn apart"

@@ -18,4 +18,12 @@ for level in scalar avx2 avx512; do
     grep -q "does not support" "$TMP/o_$level" && continue; fail "--cpu $level: $(cat "$TMP/o_$level")"; }
   [ "$(accuracy_of "$TMP/o_$level")" = "$acc" ] || fail "--cpu $level --batch 333 gives $(accuracy_of "$TMP/o_$level")%, not $acc%"
 done
-echo "PASS: shipped model accuracy $acc%"
+# The shipped CNN, trained by `mnist train`, scores at least 99.2%.
+CNN=$SRC/models/mnist-cnn-f32.gguf
+"$BIN" eval "$CNN" "$IMAGES" "$LABELS" --index 0 > "$TMP/cnn"
+cnn_acc=$(accuracy_of "$TMP/cnn")
+awk -v a="$cnn_acc" 'BEGIN { exit !(a >= 99.2) }' || fail "CNN accuracy $cnn_acc% is below 99.2%"
+for m in "$MODEL" "$CNN"; do
+  "$BIN" info "$m" | grep -q 'training.optimizer' || fail "$m was not written by mnist train (no training metadata)"
+done
+echo "PASS: shipped models: mnist-fc $acc%, mnist-cnn $cnn_acc%"

@@ -11,6 +11,7 @@
 #include "engine/autodiff.h"
 #include "engine/error.h"
 #include "engine/executor.h"
+#include "engine/fusion.h"
 #include "engine/ops.h"
 
 namespace mn {
@@ -203,6 +204,58 @@ TEST(Autodiff, RejectsNonScalarLossAndNonDifferentiableOps) {
     } catch (const Error& e) {
         EXPECT_NE(std::string(e.what()).find("not differentiable"), std::string::npos) << e.what();
     }
+}
+
+}  // namespace
+}  // namespace mn
+
+namespace mn {
+namespace {
+
+// The epilogue fusion pass rewrites a training graph (forward + backward); every output and
+// gradient must come out the same as without it, including gradients that read the fused values
+// through views (the transpose in mul_mat's backward).
+TEST(Fusion, KeepsLossAndGradientsOfATrainingGraph) {
+    auto run = [](bool fuse, std::vector<float>& out) {
+        std::mt19937 rng(11);
+        std::uniform_real_distribution<float> u(-1, 1);
+        Context p(1 << 20);
+        Tensor* w1 = p.new_tensor(DType::F32, {20, 30});
+        Tensor* b1 = p.new_tensor(DType::F32, {30});
+        Tensor* w2 = p.new_tensor(DType::F32, {30, 5});
+        Tensor* b2 = p.new_tensor(DType::F32, {5});
+        Tensor* x = p.new_tensor(DType::F32, {20, 40});
+        Tensor* y = p.new_tensor(DType::F32, {5, 40});
+        for (Tensor* t : {w1, b1, w2, b2, x}) {
+            for (int64_t i = 0; i < t->nelements(); ++i) t->f32()[i] = u(rng);
+        }
+        for (Tensor* t : {w1, b1, w2, b2}) t->flags |= kFlagParam;
+        std::fill(y->f32(), y->f32() + y->nelements(), 0.0f);
+        for (int b = 0; b < 40; ++b) y->f32()[b * 5 + b % 5] = 1.0f;
+        Context ctx;
+        Tensor* h = relu(ctx, add(ctx, mul_mat(ctx, w1, x), b1));
+        Tensor* logits = add(ctx, mul_mat(ctx, w2, h), b2);
+        Tensor* loss = cross_entropy_loss(ctx, logits, y);
+        loss->flags |= kFlagOutput;
+        Graph g;
+        g.build_forward(loss);
+        Gradients grads = build_backward(ctx, g, loss);
+        const size_t nodes_before = g.nodes.size();
+        if (fuse) {
+            fuse_mul_mat_epilogues(g);
+            EXPECT_EQ(g.nodes.size(), nodes_before - 3);  // two adds and a relu gone
+        }
+        GraphAllocator alloc;
+        alloc.allocate(g);
+        Executor(2).compute(g);
+        out.assign(1, loss->f32()[0]);
+        for (Tensor* t : {w1, b1, w2, b2}) out.insert(out.end(), grads.get(t)->f32(), grads.get(t)->f32() + t->nelements());
+    };
+    std::vector<float> plain, fused;
+    run(false, plain);
+    run(true, fused);
+    ASSERT_EQ(plain.size(), fused.size());
+    for (size_t i = 0; i < plain.size(); ++i) ASSERT_NEAR(plain[i], fused[i], 1e-5f * (1 + std::fabs(plain[i]))) << i;
 }
 
 }  // namespace
