@@ -73,7 +73,7 @@ class Env:
     def torch_train(self, script, args):
         out_file = os.path.join(self.tmp, "torch.state_dict")
         out = run([PY, os.path.join(ROOT, "tools", script), out_file, "--data", self.data, "--threads", self.t, *args])
-        return grab(r"trained in ([0-9.]+) s", out, "train time"), grab(r"test accuracy ([0-9.]+)%", out, "accuracy")
+        return grab(r"trained in ([0-9.]+) s", out, "train time"), grab(r"trained in [0-9.]+ s; test accuracy ([0-9.]+)%", out, "accuracy")
 
     def peak_mb(self, model):
         p = subprocess.run(["/usr/bin/time", "-f", "%M", self.bin, "eval", model, self.images, self.labels, "--threads",

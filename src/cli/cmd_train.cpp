@@ -165,12 +165,14 @@ int cmd_train(int argc, char** argv) {
     }
 
     std::printf("mnist train: %s%s, %lld parameters; %lld training images, %lld for validation; %lld epochs of "
-                "batch %lld, %s lr %g (%s schedule), shifts of up to %d px; seed %llu, %d threads%s\n",
+                "batch %lld, %s lr %g (%s schedule)%s; seed %llu, %d threads%s\n",
                 arch.c_str(), arch == "mnist-cnn" ? (" (preset " + (preset.empty() ? std::string("seeds") : preset) + ")").c_str() : "",
                 static_cast<long long>(model.n_params()), static_cast<long long>(n_train),
                 static_cast<long long>(images.count - n_train), static_cast<long long>(config.epochs),
                 static_cast<long long>(config.batch), optimizer_name(config.optimizer.kind), double(config.optimizer.lr),
-                schedule_name(config.optimizer.schedule), config.augment_shift, static_cast<unsigned long long>(config.seed), threads,
+                schedule_name(config.optimizer.schedule),
+                config.augment_shift ? (", shifts of up to " + std::to_string(config.augment_shift) + " px").c_str() : "",
+                static_cast<unsigned long long>(config.seed), threads,
                 resuming ? (", resuming at epoch " + std::to_string(pos.epoch + 1)).c_str() : "");
     std::fflush(stdout);
 
@@ -205,7 +207,7 @@ int cmd_train(int argc, char** argv) {
     const double seconds = ms_since(start) / 1000.0;
     if (!finished) {
         std::printf("interrupted at epoch %lld, batch %lld: checkpoint written to %s\nresume with: mnist train %s %s "
-                    "--resume %s\n",
+                    "--resume %s (and the same data options)\n",
                     static_cast<long long>(pos.epoch + 1), static_cast<long long>(pos.batch_in_epoch), ckpt_path.c_str(),
                     arch.c_str(), out.c_str(), ckpt_path.c_str());
         return 130;
