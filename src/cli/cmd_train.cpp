@@ -72,6 +72,9 @@ int cmd_train(int argc, char** argv) {
     args.option("optimizer", "NAME", "adam, adamw or sgd", "adam");
     args.option("weight-decay", "W", "weight decay", "0");
     args.option("momentum", "M", "SGD momentum", "0.9");
+    args.option("beta1", "B1", "Adam/AdamW first-moment decay", "0.9");
+    args.option("beta2", "B2", "Adam/AdamW second-moment decay", "0.999");
+    args.option("eps", "E", "Adam/AdamW epsilon", "1e-08");
     args.option("schedule", "NAME", "learning-rate schedule: none, step or cosine", "none");
     args.option("step-epochs", "N", "step schedule: multiply the rate by --gamma every N epochs", "5");
     args.option("gamma", "G", "step schedule factor", "0.1");
@@ -116,6 +119,9 @@ int cmd_train(int argc, char** argv) {
     config.optimizer.lr = static_cast<float>(args.get_double("lr", 0.0, 10.0));
     config.optimizer.weight_decay = static_cast<float>(args.get_double("weight-decay", 0.0, 1.0));
     config.optimizer.momentum = static_cast<float>(args.get_double("momentum", 0.0, 1.0));
+    config.optimizer.beta1 = static_cast<float>(args.get_double("beta1", 0.0, 0.999999));
+    config.optimizer.beta2 = static_cast<float>(args.get_double("beta2", 0.0, 0.999999));
+    config.optimizer.eps = static_cast<float>(args.get_double("eps", 0.0, 1.0));
     config.optimizer.gamma = static_cast<float>(args.get_double("gamma", 0.0, 1.0));
     const int64_t step_epochs = args.get_int("step-epochs", 1, 100000);
 

@@ -18,6 +18,9 @@ void set_training_metadata(Model& m, const TrainConfig& c, const std::string& da
     m.set_meta("training.learning_rate", gguf::Value::f32(c.optimizer.lr));
     m.set_meta("training.weight_decay", gguf::Value::f32(c.optimizer.weight_decay));
     m.set_meta("training.momentum", gguf::Value::f32(c.optimizer.momentum));
+    m.set_meta("training.beta1", gguf::Value::f32(c.optimizer.beta1));
+    m.set_meta("training.beta2", gguf::Value::f32(c.optimizer.beta2));
+    m.set_meta("training.eps", gguf::Value::f32(c.optimizer.eps));
     m.set_meta("training.schedule", gguf::Value::str(schedule_name(c.optimizer.schedule)));
     m.set_meta("training.schedule_gamma", gguf::Value::f32(c.optimizer.gamma));
     m.set_meta("training.schedule_step_every", gguf::Value::i64(c.optimizer.step_every));
@@ -36,6 +39,9 @@ TrainConfig training_config_of(const Model& m, const TrainConfig& fallback) {
     if (const auto* v = m.meta("training.learning_rate")) c.optimizer.lr = static_cast<float>(v->as_float());
     if (const auto* v = m.meta("training.weight_decay")) c.optimizer.weight_decay = static_cast<float>(v->as_float());
     if (const auto* v = m.meta("training.momentum")) c.optimizer.momentum = static_cast<float>(v->as_float());
+    if (const auto* v = m.meta("training.beta1")) c.optimizer.beta1 = static_cast<float>(v->as_float());
+    if (const auto* v = m.meta("training.beta2")) c.optimizer.beta2 = static_cast<float>(v->as_float());
+    if (const auto* v = m.meta("training.eps")) c.optimizer.eps = static_cast<float>(v->as_float());
     if (const auto* v = m.meta("training.schedule")) c.optimizer.schedule = parse_schedule(v->as_string());
     if (const auto* v = m.meta("training.schedule_gamma")) c.optimizer.gamma = static_cast<float>(v->as_float());
     if (const auto* v = m.meta("training.schedule_step_every")) c.optimizer.step_every = v->as_int();
