@@ -50,7 +50,7 @@ class Env:
     def ours_eval(self, model, batch):
         out = run([self.bin, "eval", model, self.images, self.labels, "--batch", str(batch), "--threads", self.t,
                          "--index", "0"])
-        return grab(r"in ([0-9.]+) ms", out, "eval time"), grab(r"accuracy: ([0-9.]+)%", out, "accuracy"), out
+        return grab(r"evaluated [0-9]+ images in ([0-9.]+) ms", out, "eval time"), grab(r"accuracy: ([0-9.]+)%", out, "accuracy"), out
 
     def torch_eval(self, model, batch):
         out = run([PY, os.path.join(ROOT, "bench", "torch_jobs.py"), "eval", model, self.data, "--batch", str(batch),

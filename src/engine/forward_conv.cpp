@@ -25,13 +25,12 @@ inline uint64_t mix64(uint64_t z) {
 
 }  // namespace
 
-// cols(p, ox, oy, n) with p = kw + KW*(kh + KH*c) holds x(c, ox*s + kw - pad, oy*s + kh - pad, n).
-// x is read one pixel's channels at a time (contiguous); the column is written with stride KW*KH.
+// cols(p, ox, oy, n) with p = c + C*(kx + KW*ky) holds x(c, ox*s + kx - pad, oy*s + ky - pad, n):
+// for each ky, one contiguous run of KW*C values of x (when the patch is inside the image).
 void forward_im2col(const ComputeParams& p, Tensor* t) {
     const Tensor* x = t->src[0];
     const ConvGeometry g = geometry_of(t);
     const int64_t C = x->ne[0], W = x->ne[1], H = x->ne[2];
-    const int64_t taps = int64_t(g.kw) * g.kh;
     const bool dense_channels = x->nb[0] == sizeof(float);
     int64_t begin, end;
     split_range(t->nrows(), p.ith, p.nth, 1, begin, end);
@@ -40,17 +39,14 @@ void forward_im2col(const ComputeParams& p, Tensor* t) {
         float* out = reinterpret_cast<float*>(t->at(0, r.i1, r.i2, r.i3));
         for (int ky = 0; ky < g.kh; ++ky) {
             const int64_t iy = r.i2 * g.stride + ky - g.pad;
-            for (int kx = 0; kx < g.kw; ++kx) {
+            for (int kx = 0; kx < g.kw; ++kx, out += C) {
                 const int64_t ix = r.i1 * g.stride + kx - g.pad;
-                float* o = out + kx + int64_t(g.kw) * ky;
-                if (ix < 0 || ix >= W || iy < 0 || iy >= H) {
-                    for (int64_t c = 0; c < C; ++c) o[c * taps] = 0.0f;
-                } else if (dense_channels) {
-                    const float* in = reinterpret_cast<const float*>(x->at(0, ix, iy, r.i3));
-                    for (int64_t c = 0; c < C; ++c) o[c * taps] = in[c];
-                } else {
-                    for (int64_t c = 0; c < C; ++c) o[c * taps] = load_f32(x, c, ix, iy, r.i3);
-                }
+                if (ix < 0 || ix >= W || iy < 0 || iy >= H)
+                    std::fill(out, out + C, 0.0f);
+                else if (dense_channels)
+                    std::memcpy(out, x->at(0, ix, iy, r.i3), static_cast<size_t>(C) * sizeof(float));
+                else
+                    for (int64_t c = 0; c < C; ++c) out[c] = load_f32(x, c, ix, iy, r.i3);
             }
         }
     }
@@ -61,8 +57,7 @@ void forward_col2im(const ComputeParams& p, Tensor* t) {
     const Tensor* cols = t->src[0];
     const ConvGeometry g = geometry_of(t);
     const int64_t C = t->ne[0], OW = cols->ne[1], OH = cols->ne[2];
-    const int64_t taps = int64_t(g.kw) * g.kh;
-    const bool dense = cols->is_contiguous();
+    const bool dense = cols->nb[0] == sizeof(float);
     int64_t begin, end;
     split_range(t->nrows(), p.ith, p.nth, 1, begin, end);
     for (int64_t row = begin; row < end; ++row) {
@@ -75,12 +70,12 @@ void forward_col2im(const ComputeParams& p, Tensor* t) {
             for (int kx = 0; kx < g.kw; ++kx) {
                 const int64_t tx = r.i1 + g.pad - kx;
                 if (tx < 0 || tx % g.stride != 0 || tx / g.stride >= OW) continue;
-                const int64_t tap = kx + int64_t(g.kw) * ky;
+                const int64_t first = C * (kx + int64_t(g.kw) * ky);
                 if (dense) {
-                    const float* col = reinterpret_cast<const float*>(cols->at(tap, tx / g.stride, ty / g.stride, r.i3));
-                    for (int64_t c = 0; c < C; ++c) out[c] += col[c * taps];
+                    const float* col = reinterpret_cast<const float*>(cols->at(first, tx / g.stride, ty / g.stride, r.i3));
+                    for (int64_t c = 0; c < C; ++c) out[c] += col[c];
                 } else {
-                    for (int64_t c = 0; c < C; ++c) out[c] += load_f32(cols, tap + taps * c, tx / g.stride, ty / g.stride, r.i3);
+                    for (int64_t c = 0; c < C; ++c) out[c] += load_f32(cols, first + c, tx / g.stride, ty / g.stride, r.i3);
                 }
             }
         }

@@ -26,9 +26,31 @@ size_t forward_mul_mat_work_bytes(const Tensor* t, int nth) {
     return kernels().gemm_workspace(e - b, n, k);
 }
 
+// A mul_mat whose B is an implicit im2col of an image (engine/fusion.cpp).
+ConvGather conv_gather_of(const Tensor* t) {
+    const Tensor* x = t->src[1];
+    ConvGather g;
+    g.x = static_cast<const float*>(x->data);
+    g.c = x->ne[0];
+    g.w = x->ne[1];
+    g.h = x->ne[2];
+    g.sx = static_cast<int64_t>(x->nb[1] / sizeof(float));
+    g.sy = static_cast<int64_t>(x->nb[2] / sizeof(float));
+    g.sn = static_cast<int64_t>(x->nb[3] / sizeof(float));
+    g.kw = t->op_params[2];
+    g.kh = t->op_params[3];
+    g.stride = t->op_params[4];
+    g.pad = t->op_params[5];
+    g.ow = t->op_params[6];
+    g.oh = t->op_params[7];
+    return g;
+}
+
 void forward_mul_mat(const ComputeParams& p, Tensor* t) {
     const Tensor* a = t->src[0];
     const Tensor* b = t->src[1];
+    const bool implicit_conv = t->op_params[1] != 0;
+    const ConvGather gather = implicit_conv ? conv_gather_of(t) : ConvGather{};
     const int64_t m = t->ne[0], n = t->ne[1], k = a->ne[0];
     const bool by_columns = split_by_columns(n, p.nth);
     int64_t begin, end;
@@ -43,7 +65,7 @@ void forward_mul_mat(const ComputeParams& p, Tensor* t) {
             g.k = k;
             // An operand whose rows are not contiguous is a transposed view: its columns are.
             g.a_trans = a->nb[0] != sizeof(float);
-            g.b_trans = b->nb[0] != sizeof(float);
+            g.b_trans = !implicit_conv && b->nb[0] != sizeof(float);
             g.a = reinterpret_cast<const float*>(a->at(0, 0, a2, a3));
             g.lda = static_cast<int64_t>(a->nb[g.a_trans ? 0 : 1] / sizeof(float));
             g.b = reinterpret_cast<const float*>(b->at(0, 0, i2, i3));
@@ -53,10 +75,17 @@ void forward_mul_mat(const ComputeParams& p, Tensor* t) {
             // Fused epilogue (engine/fusion.cpp): src[2] is a bias per row, op_params[0] = relu.
             g.bias = t->src[2] ? static_cast<const float*>(t->src[2]->data) : nullptr;
             g.relu = t->op_params[0] != 0;
+            if (implicit_conv) {
+                g.b = nullptr;
+                g.b_gather = &gather;
+            }
             if (by_columns) {
                 g.m = m;
                 g.n = end - begin;
-                g.b += begin * (g.b_trans ? 1 : g.ldb);
+                if (implicit_conv)
+                    g.b_first_column = begin;
+                else
+                    g.b += begin * (g.b_trans ? 1 : g.ldb);
                 g.c += begin * g.ldc;
             } else {
                 g.m = end - begin;

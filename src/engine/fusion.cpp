@@ -84,4 +84,31 @@ Replacements fuse_mul_mat_epilogues(Graph& g) {
     return done;
 }
 
+int fuse_implicit_im2col(Graph& g) {
+    Consumers c = consumers_of(g);
+    int fused = 0;
+    for (Tensor* mm : std::vector<Tensor*>(g.nodes)) {
+        if (mm->op != Op::MulMat || mm->op_params[1] != 0) continue;
+        Tensor* r = mm->src[1];
+        if (r->op != Op::Reshape) continue;
+        Tensor* cols = r->src[0];
+        if (cols->op != Op::Im2Col || cols->src[0]->nb[0] != sizeof(float)) continue;
+        if (!only_reader(c, r, mm) || !only_reader(c, cols, r) || mm->ne[2] != 1 || mm->ne[3] != 1) continue;
+        mm->src[1] = cols->src[0];
+        mm->op_params[1] = 1;
+        for (int i = 0; i < 4; ++i) mm->op_params[2 + i] = cols->op_params[i];  // kw, kh, stride, pad
+        mm->op_params[6] = static_cast<int32_t>(cols->ne[1]);               // OW (OH follows)
+        mm->op_params[7] = static_cast<int32_t>(cols->ne[2]);               // OH
+        c[cols->src[0]].push_back(mm);
+        for (Tensor* gone : {r, cols}) g.nodes.erase(std::find(g.nodes.begin(), g.nodes.end(), gone));
+        ++fused;
+    }
+    return fused;
+}
+
+Replacements optimize_graph(Graph& g) {
+    fuse_implicit_im2col(g);
+    return fuse_mul_mat_epilogues(g);
+}
+
 }  // namespace mn

@@ -16,4 +16,13 @@ using Replacements = std::unordered_map<const Tensor*, Tensor*>;
 Replacements fuse_mul_mat_epilogues(Graph& graph);
 Tensor* replacement(const Replacements& r, Tensor* t);
 
+// mul_mat(kernel, reshape(im2col(x))) where nothing else reads the im2col matrix becomes a
+// mul_mat that gathers its columns straight from x (implicit GEMM; op_params[1] = 1 and the
+// geometry in op_params[2..5]). The im2col matrix, 9x the size of x for a 3x3 kernel, is then
+// never written. Training graphs keep it: the kernel's gradient reads it.
+int fuse_implicit_im2col(Graph& graph);
+
+// Every rewrite above, in order.
+Replacements optimize_graph(Graph& graph);
+
 }  // namespace mn

@@ -41,9 +41,11 @@ Tensor* repeat(Context& ctx, Tensor* a, const Tensor* like);
 
 // ---- convolutional networks ----
 // Activations are [C, W, H, N]: channels innermost, then x, then y, then the batch.
-// Kernels are ggml's [KW, KH, IC, OC], so a patch row of im2col is (kw, kh, ic) with kw innermost.
+// A column of im2col is the patch (c, kx, ky) with c innermost: for one ky the patch is a
+// contiguous run of KW*C values of x. Kernels are ggml's [KW, KH, IC, OC]; conv_2d permutes
+// them (a small copy) into that patch order.
 //
-// im2col: x [C, W, H, N] -> [KW*KH*C, OW, OH, N], zero outside the image.
+// im2col: x [C, W, H, N] -> [C*KW*KH, OW, OH, N], zero outside the image.
 Tensor* im2col(Context& ctx, Tensor* x, int kw, int kh, int stride, int pad);
 // col2im: the adjoint of im2col (overlapping patches add up), back to the shape of `like`.
 Tensor* col2im(Context& ctx, Tensor* cols, const Tensor* like, int kw, int kh, int stride, int pad);

@@ -91,7 +91,8 @@ Tensor* conv_2d(Context& ctx, Tensor* kernel, Tensor* x, int stride, int pad) {
     const int kw = static_cast<int>(kernel->ne[0]), kh = static_cast<int>(kernel->ne[1]);
     const int64_t oc = kernel->ne[3];
     Tensor* cols = im2col(ctx, x, kw, kh, stride, pad);  // [K, OW, OH, N]
-    Tensor* k2 = reshape(ctx, kernel, {kw * kh * kernel->ne[2], oc});
+    // [KW, KH, IC, OC] -> [IC, KW, KH, OC]: the patch order of im2col.
+    Tensor* k2 = reshape(ctx, cont(ctx, permute(ctx, kernel, 1, 2, 0, 3)), {kw * kh * kernel->ne[2], oc});
     Tensor* out = mul_mat(ctx, k2, reshape(ctx, cols, {cols->ne[0], cols->ne[1] * cols->ne[2] * cols->ne[3]}));
     return reshape(ctx, out, {oc, cols->ne[1], cols->ne[2], cols->ne[3]});
 }

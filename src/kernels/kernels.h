@@ -15,6 +15,18 @@ enum class CpuLevel { Scalar = 0, Avx2 = 1, Avx512 = 2 };
 //   a(i, p) = a[i*lda + p], b(j, p) = b[j*ldb + p], c(i, j) = c[j*ldc + i],  i < m, j < n, p < k,
 // or, with a_trans / b_trans, a(i, p) = a[p*lda + i] / b(j, p) = b[p*ldb + j] (the backward pass
 // multiplies by transposed views without copying them).
+// B read straight out of a [C, W, H, N] image as im2col would lay it out (implicit GEMM):
+//   b(j, p) = x(c, ox*stride + kx - pad, oy*stride + ky - pad, n), 0 outside the image, with
+//   j = ox + OW*(oy + OH*n) and p = c + C*(kx + KW*ky) (the patch order of the im2col op).
+// Convolutions use it so the im2col matrix (9x larger than the image) is never written.
+struct ConvGather {
+    const float* x = nullptr;
+    int64_t c = 0, w = 0, h = 0;            // input channels and size
+    int64_t sx = 0, sy = 0, sn = 0;          // strides in floats along x, y, n (channels are dense)
+    int64_t ow = 0, oh = 0;                  // output size
+    int kw = 0, kh = 0, stride = 1, pad = 0;
+};
+
 struct GemmArgs {
     int64_t m = 0, n = 0, k = 0;
     const float* a = nullptr;
@@ -28,6 +40,8 @@ struct GemmArgs {
     bool accumulate = false;      // c += A·Bᵀ instead of c = A·Bᵀ (bias and relu still apply last)
     bool a_trans = false;
     bool b_trans = false;
+    const ConvGather* b_gather = nullptr;  // if set, B comes from an image (b, ldb, b_trans unused)
+    int64_t b_first_column = 0;            // with b_gather: column j of this call is image column j + this
 };
 
 struct KernelTable {

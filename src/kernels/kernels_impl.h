@@ -107,6 +107,48 @@ void pack_panels(const float* x, int64_t ld, bool trans, int64_t mc, int64_t kc,
     }
 }
 
+// Packs columns [j0, j0+nc) x depth [p0, p0+kc) of an implicit im2col matrix into NR-wide
+// panels, reading the image directly (see ConvGather). Depth runs over (c, kx) for each ky, so
+// each tap is a contiguous run of C values of the image.
+template <int NR>
+void pack_gather(const ConvGather& g, int64_t j0, int64_t p0, int64_t nc, int64_t kc, float* dst) {
+    for (int64_t jr = 0; jr < nc; jr += NR) {
+        const int64_t cols = std::min<int64_t>(NR, nc - jr);
+        for (int64_t col = 0; col < NR; ++col) {
+            float* d = dst + col;
+            if (col >= cols) {
+                for (int64_t i = 0; i < kc; ++i) d[i * NR] = 0.0f;
+                continue;
+            }
+            const int64_t j = j0 + jr + col;
+            const int64_t ox = j % g.ow, oy = (j / g.ow) % g.oh, n = j / (g.ow * g.oh);
+            const int64_t x0 = ox * g.stride - g.pad, y0 = oy * g.stride - g.pad;
+            const float* image = g.x + n * g.sn;
+            // Walk the taps from p0 without dividing per element.
+            int64_t c0 = p0 % g.c, tap = p0 / g.c;
+            int64_t kx = tap % g.kw, ky = tap / g.kw;
+            for (int64_t i = 0; i < kc;) {
+                const int64_t ix = x0 + kx, iy = y0 + ky;
+                const int64_t run = std::min(g.c - c0, kc - i);  // the rest of this tap's channels
+                float* out = d + i * NR;
+                if (ix >= 0 && ix < g.w && iy >= 0 && iy < g.h) {
+                    const float* in = image + iy * g.sy + ix * g.sx + c0;
+                    for (int64_t r = 0; r < run; ++r) out[r * NR] = in[r];
+                } else {
+                    for (int64_t r = 0; r < run; ++r) out[r * NR] = 0.0f;
+                }
+                i += run;
+                c0 = 0;
+                if (++kx == g.kw) {
+                    kx = 0;
+                    ++ky;
+                }
+            }
+        }
+        dst += kc * NR;
+    }
+}
+
 struct Epilogue {
     bool accumulate;  // add to what C holds
     const float* bias;  // applied on the last k block only
@@ -218,8 +260,12 @@ void gemm_tiled(const GemmArgs& g, void* workspace) {
             const int64_t kc = std::min(KC, g.k - pc);
             const bool last_k = pc + kc == g.k;
             const Epilogue ep{g.accumulate || pc > 0, last_k ? g.bias : nullptr, last_k && g.relu};
-            const float* b_block = g.b_trans ? g.b + pc * g.ldb + jc : g.b + jc * g.ldb + pc;
-            pack_panels<NR>(b_block, g.ldb, g.b_trans, nc, kc, packed_b);
+            if (g.b_gather) {
+                pack_gather<NR>(*g.b_gather, g.b_first_column + jc, pc, nc, kc, packed_b);
+            } else {
+                const float* b_block = g.b_trans ? g.b + pc * g.ldb + jc : g.b + jc * g.ldb + pc;
+                pack_panels<NR>(b_block, g.ldb, g.b_trans, nc, kc, packed_b);
+            }
             for (int64_t ic = 0; ic < g.m; ic += MC) {
                 const int64_t mc = std::min(MC, g.m - ic);
                 const float* a_block = g.a_trans ? g.a + pc * g.lda + ic : g.a + ic * g.lda + pc;
@@ -244,7 +290,7 @@ void gemm_tiled(const GemmArgs& g, void* workspace) {
 
 void gemm(const GemmArgs& g, void* workspace) {
     if (g.m <= 0 || g.n <= 0) return;
-    if (g.k == 0 || (g.n < WideTile::NR / 2 && !g.a_trans && !g.b_trans)) {
+    if (g.k == 0 || (g.n < WideTile::NR / 2 && !g.a_trans && !g.b_trans && !g.b_gather)) {
         gemm_by_dots(g);
         return;
     }

@@ -27,7 +27,7 @@ InferenceGraph build_inference_graph(Context& ctx, const Model& m, int64_t batch
         out->flags |= kFlagOutput;
         g.graph.build_forward(out);
     }
-    const Replacements r = fuse_mul_mat_epilogues(g.graph);
+    const Replacements r = optimize_graph(g.graph);
     g.logits = replacement(r, g.logits);
     return g;
 }

@@ -51,7 +51,7 @@ std::vector<std::pair<Tensor*, const Tensor*>> Trainer::build(int64_t n_train) {
         graph_.build_forward(out);
     }
     grads_ = build_backward(ctx_, graph_, loss_);
-    fuse_mul_mat_epilogues(graph_);  // the loss, predictions and gradients are not fused away
+    optimize_graph(graph_);  // the loss, predictions and gradients are not fused away
     std::vector<std::pair<Tensor*, const Tensor*>> pg;
     for (Tensor* p : model_.params) pg.emplace_back(p, grads_.get(p));
     return pg;
