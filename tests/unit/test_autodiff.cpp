@@ -260,3 +260,47 @@ TEST(Fusion, KeepsLossAndGradientsOfATrainingGraph) {
 
 }  // namespace
 }  // namespace mn
+
+namespace mn {
+namespace {
+
+// Implicit GEMM (the conv's matrix product gathering straight from the image) computes what the
+// explicit im2col + mul_mat does, for padding, stride, channel counts and partial tiles.
+TEST(Fusion, ImplicitIm2ColMatchesExplicitConvolution) {
+    struct Case {
+        int64_t c, w, h, n, oc;
+        int stride, pad;
+    };
+    for (const Case& k : {Case{1, 28, 28, 3, 8, 1, 1}, Case{8, 14, 14, 2, 16, 1, 1}, Case{32, 13, 13, 2, 64, 1, 0},
+                          Case{3, 9, 7, 2, 5, 2, 1}}) {
+        std::mt19937 rng(5);
+        std::uniform_real_distribution<float> u(-1, 1);
+        Context p(1 << 22);
+        Tensor* kernel = p.new_tensor(DType::F32, {3, 3, k.c, k.oc});
+        Tensor* x = p.new_tensor(DType::F32, {k.c, k.w, k.h, k.n});
+        Tensor* bias = p.new_tensor(DType::F32, {k.oc});
+        for (Tensor* t : {kernel, x, bias})
+            for (int64_t i = 0; i < t->nelements(); ++i) t->f32()[i] = u(rng);
+        std::vector<float> results[2];
+        for (int fused = 0; fused < 2; ++fused) {
+            Context ctx;
+            Tensor* y = relu(ctx, add(ctx, conv_2d(ctx, kernel, x, k.stride, k.pad), bias));
+            y->flags |= kFlagOutput;
+            Graph g;
+            g.build_forward(y);
+            if (fused) {
+                EXPECT_EQ(fuse_implicit_im2col(g), 1);
+                y = replacement(fuse_mul_mat_epilogues(g), y);
+            }
+            GraphAllocator alloc;
+            alloc.allocate(g);
+            Executor(2).compute(g);
+            results[fused].assign(y->f32(), y->f32() + y->nelements());
+        }
+        ASSERT_EQ(results[0].size(), results[1].size());
+        for (size_t i = 0; i < results[0].size(); ++i) ASSERT_NEAR(results[0][i], results[1][i], 1e-4f) << i;
+    }
+}
+
+}  // namespace
+}  // namespace mn
