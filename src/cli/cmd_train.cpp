@@ -131,7 +131,7 @@ int cmd_train(int argc, char** argv) {
     if (args.has("limit")) {
         const int64_t limit = std::min(images.count, args.get_int("limit", 1, int64_t(1) << 40));
         images.count = limit;
-        images.pixels.resize(static_cast<size_t>(limit * images.image_size()));
+        if (!images.mapped) images.pixels.resize(static_cast<size_t>(limit * images.image_size()));
         labels.labels.resize(static_cast<size_t>(limit));
     }
 

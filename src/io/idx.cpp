@@ -1,5 +1,8 @@
 #include "io/idx.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <cstdio>
 
 #include "engine/error.h"
@@ -90,7 +93,7 @@ void check_payload(size_t size, size_t header, uint64_t payload, const std::stri
                                 " unexpected bytes after " + described);
 }
 
-IdxImages parse_plain_images(const uint8_t* data, size_t size) {
+IdxImages parse_plain_images(const uint8_t* data, size_t size, bool in_place = false) {
     ByteReader r(data, size);
     read_magic(r, kIdxImagesMagic);
     IdxImages im;
@@ -110,7 +113,10 @@ IdxImages parse_plain_images(const uint8_t* data, size_t size) {
                             "x" + std::to_string(im.cols);
     check_payload(size, kImagesHeaderBytes, bytes, described);
     const uint8_t* pixels = r.take(static_cast<size_t>(bytes), "pixels");
-    im.pixels.assign(pixels, pixels + bytes);
+    if (in_place)
+        im.mapped = pixels;
+    else
+        im.pixels.assign(pixels, pixels + bytes);
     return im;
 }
 
@@ -134,9 +140,18 @@ void put_be32(uint8_t* p, uint32_t v) {
 }  // namespace
 
 const uint8_t* IdxImages::image(int64_t i) const {
-    check(i >= 0 && i < count, "image index " + std::to_string(i) + " is out of range (0.." +
-                                   std::to_string(count - 1) + ")");
-    return pixels.data() + i * image_size();
+    if (i < 0 || i >= count)
+        throw Error("image index " + std::to_string(i) + " is out of range (0.." + std::to_string(count - 1) + ")");
+    return data() + i * image_size();
+}
+
+void IdxImages::release(int64_t first, int64_t n) const {
+    if (!mapped || n <= 0) return;
+    // Whole pages inside the range only: a neighbouring image may share the edge pages.
+    const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+    const uintptr_t lo = (reinterpret_cast<uintptr_t>(image(first)) + page - 1) / page * page;
+    const uintptr_t hi = reinterpret_cast<uintptr_t>(image(first + n - 1) + image_size()) / page * page;
+    if (hi > lo) ::madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_DONTNEED);
 }
 
 IdxImages parse_idx_images(const uint8_t* data, size_t size) {
@@ -150,8 +165,11 @@ IdxLabels parse_idx_labels(const uint8_t* data, size_t size) {
 }
 
 IdxImages read_idx_images(const std::string& path) {
-    MappedFile f(path);
-    return parse_idx_images(f.data(), f.size());
+    auto f = std::make_shared<MappedFile>(path);
+    if (is_gzip(f->data(), f->size())) return parse_idx_images(f->data(), f->size());
+    IdxImages im = parse_plain_images(f->data(), f->size(), /*in_place=*/true);
+    im.mapping = std::move(f);
+    return im;
 }
 
 IdxLabels read_idx_labels(const std::string& path) {
@@ -177,7 +195,7 @@ void write_idx_images(const std::string& path, const IdxImages& images) {
               images.cols <= kIdxMaxSide,
           "cannot write images of " + std::to_string(images.rows) + "x" +
               std::to_string(images.cols));
-    check(images.pixels.size() == static_cast<uint64_t>(images.count * images.image_size()),
+    check(images.mapped || images.pixels.size() == static_cast<uint64_t>(images.count * images.image_size()),
           "pixel buffer holds " + std::to_string(images.pixels.size()) + " bytes, expected " +
               std::to_string(images.count * images.image_size()));
     uint8_t header[kImagesHeaderBytes];
@@ -187,7 +205,7 @@ void write_idx_images(const std::string& path, const IdxImages& images) {
     put_be32(header + 12, static_cast<uint32_t>(images.cols));
     AtomicWriter w(path);
     w.write(header, sizeof(header));
-    w.write(images.pixels.data(), images.pixels.size());
+    w.write(images.data(), static_cast<size_t>(images.count * images.image_size()));
     w.commit();
 }
 

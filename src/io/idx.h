@@ -5,16 +5,28 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <memory>
 #include <vector>
+
+#include "io/mapped_file.h"
 
 namespace mn {
 
+// Images stay uint8. A plain IDX file is used in place through a read-only memory map (its
+// pages come in as they are read and can be handed back with release()); a gzip file is
+// decompressed into `pixels`, as are images built in memory.
 struct IdxImages {
     int64_t count = 0, rows = 0, cols = 0;
-    std::vector<uint8_t> pixels;  // count * rows * cols: image after image, each row-major
+    std::vector<uint8_t> pixels;  // owned pixels: image after image, each row-major; empty if mapped
+    std::shared_ptr<const MappedFile> mapping;  // set when the pixels live in a mapped file
+    const uint8_t* mapped = nullptr;            // first pixel inside `mapping`
 
     int64_t image_size() const { return rows * cols; }
+    const uint8_t* data() const { return mapped ? mapped : pixels.data(); }
     const uint8_t* image(int64_t i) const;  // throws Error when i is out of range
+    // Images [first, first + n) will not be read again soon: a mapped file's pages for them are
+    // dropped from memory (they would be read back from the file if needed). No-op otherwise.
+    void release(int64_t first, int64_t n) const;
 };
 
 struct IdxLabels {

@@ -221,13 +221,48 @@ size_t gemm_workspace(int64_t m, int64_t n, int64_t k) {
 }
 
 // Few columns: packing all of A would cost as much as the product itself, so take dot
-// products straight from the rows (this is the single-image path).
+// products straight from the rows (this is the single-image path). Four rows at a time, two
+// accumulators each: eight independent FMA chains hide the FMA latency, and each load of b
+// feeds four rows.
+inline float finish(float x, const GemmArgs& g, int64_t i, const float* cj) {
+    if (g.accumulate) x += cj[i];
+    if (g.bias) x += g.bias[i];
+    return g.relu && x < 0.0f ? 0.0f : x;
+}
+
 void gemm_by_dots(const GemmArgs& g) {
     for (int64_t j = 0; j < g.n; ++j) {
         const float* bj = g.b + j * g.ldb;
         float* cj = g.c + j * g.ldc;
-        for (int64_t i = 0; i < g.m; ++i) {
-            float x = 0.0f;
+        int64_t i = 0;
+        for (; i + 4 <= g.m; i += 4) {
+            const float* a0 = g.a + i * g.lda;
+            const float* a1 = a0 + g.lda;
+            const float* a2 = a1 + g.lda;
+            const float* a3 = a2 + g.lda;
+            V s0 = V{}, s1 = V{}, s2 = V{}, s3 = V{}, t0 = V{}, t1 = V{}, t2 = V{}, t3 = V{};
+            int64_t p = 0;
+            for (; p + 2 * W <= g.k; p += 2 * W) {
+                const V b0 = loadu(bj + p), b1 = loadu(bj + p + W);
+                s0 += loadu(a0 + p) * b0;
+                s1 += loadu(a1 + p) * b0;
+                s2 += loadu(a2 + p) * b0;
+                s3 += loadu(a3 + p) * b0;
+                t0 += loadu(a0 + p + W) * b1;
+                t1 += loadu(a1 + p + W) * b1;
+                t2 += loadu(a2 + p + W) * b1;
+                t3 += loadu(a3 + p + W) * b1;
+            }
+            float x[4] = {hsum(s0 + t0), hsum(s1 + t1), hsum(s2 + t2), hsum(s3 + t3)};
+            for (; p < g.k; ++p) {
+                x[0] += a0[p] * bj[p];
+                x[1] += a1[p] * bj[p];
+                x[2] += a2[p] * bj[p];
+                x[3] += a3[p] * bj[p];
+            }
+            for (int r = 0; r < 4; ++r) cj[i + r] = finish(x[r], g, i + r, cj);
+        }
+        for (; i < g.m; ++i) {
             const float* ai = g.a + i * g.lda;
             V s0 = V{}, s1 = V{};
             int64_t p = 0;
@@ -235,12 +270,9 @@ void gemm_by_dots(const GemmArgs& g) {
                 s0 += loadu(ai + p) * loadu(bj + p);
                 s1 += loadu(ai + p + W) * loadu(bj + p + W);
             }
-            x = hsum(s0 + s1);
+            float x = hsum(s0 + s1);
             for (; p < g.k; ++p) x += ai[p] * bj[p];
-            if (g.accumulate) x += cj[i];
-            if (g.bias) x += g.bias[i];
-            if (g.relu) x = x > 0.0f ? x : 0.0f;
-            cj[i] = x;
+            cj[i] = finish(x, g, i, cj);
         }
     }
 }

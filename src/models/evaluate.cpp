@@ -4,6 +4,9 @@
 #include <chrono>
 #include <cmath>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "models/inference.h"
 
 namespace mn {
@@ -16,6 +19,44 @@ double cross_entropy(const float* z, int64_t n, int label) {
     return mx + std::log(sum) - z[label];
 }
 
+namespace {
+
+class BatchReader {
+public:
+    BatchReader(const IdxImages& images, int64_t batch) : images_(images) {
+        if (!images.mapping) return;
+        fd_ = ::open(images.mapping->path().c_str(), O_RDONLY | O_CLOEXEC);
+        buffer_.resize(static_cast<size_t>(batch * images.image_size()));
+    }
+    ~BatchReader() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    BatchReader(const BatchReader&) = delete;
+    BatchReader& operator=(const BatchReader&) = delete;
+
+    // Pixels of images [first, first + n), from the file when it can, else from memory.
+    const uint8_t* read(int64_t first, int64_t n) {
+        const uint8_t* in_memory = images_.image(first);
+        if (fd_ < 0) return in_memory;
+        const size_t bytes = static_cast<size_t>(n * images_.image_size());
+        const off_t offset = static_cast<off_t>(in_memory - images_.mapping->data());
+        size_t got = 0;
+        while (got < bytes) {
+            const ssize_t r = ::pread(fd_, buffer_.data() + got, bytes - got, offset + static_cast<off_t>(got));
+            if (r <= 0) return in_memory;  // the map still has them
+            got += static_cast<size_t>(r);
+        }
+        return buffer_.data();
+    }
+
+private:
+    const IdxImages& images_;
+    int fd_ = -1;
+    std::vector<uint8_t> buffer_;
+};
+
+}  // namespace
+
 EvalResult evaluate(const Model& m, const IdxImages& images, const IdxLabels* labels, int64_t first, int64_t count,
                     Executor& executor, int64_t batch) {
     EvalResult r;
@@ -26,9 +67,12 @@ EvalResult evaluate(const Model& m, const IdxImages& images, const IdxLabels* la
     r.activation_bytes = p.activation_bytes();
     double loss_sum = 0.0;
     const auto start = std::chrono::steady_clock::now();
+    // Images of a mapped file are read batch by batch into one small buffer: each is read
+    // once, so there is no point in faulting the whole file into this process's memory.
+    BatchReader reader(images, p.batch());
     for (int64_t done = 0; done < count; done += p.batch()) {
         const int64_t n = std::min(p.batch(), count - done);
-        p.run(images.image(first + done), n);
+        p.run(reader.read(first + done, n), n);
         for (int64_t i = 0; i < n; ++i) {
             const int pred = p.predicted(i);
             r.predictions[static_cast<size_t>(done + i)] = pred;
