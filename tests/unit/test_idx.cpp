@@ -12,49 +12,18 @@
 #include <vector>
 
 #include "engine/error.h"
+#include "test_support.h"
 #include "io/idx.h"
 
-#ifndef MNIST_SOURCE_DIR
-#define MNIST_SOURCE_DIR "."
-#endif
-#ifndef MNIST_TEST_TMP
-#define MNIST_TEST_TMP "/tmp"
-#endif
 
 namespace {
 
-using Bytes = std::vector<uint8_t>;
+using mn::test::Bytes;
+using mn::test::read_file;
+using mn::test::write_file;
+using TempDir = mn::test::TempDir;
 namespace fs = std::filesystem;
 
-// A directory of its own for the running test (tests may run in parallel), removed after.
-class TempDir {
-public:
-    TempDir() {
-        const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-        path_ = fs::path(MNIST_TEST_TMP) / (std::string("idx_") + info->test_suite_name() + "_" +
-                                            info->name() + "_" + std::to_string(::getpid()));
-        fs::remove_all(path_);
-        fs::create_directories(path_);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    std::string file(const std::string& name) const { return (path_ / name).string(); }
-
-private:
-    fs::path path_;
-};
-
-Bytes read_file(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    return Bytes(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-}
-
-void write_file(const std::string& path, const Bytes& b) {
-    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(b.data()),
-                                                static_cast<std::streamsize>(b.size()));
-}
 
 template <typename Fn>
 void expect_error(Fn fn, const std::string& part) {
@@ -115,7 +84,7 @@ std::string mnist_dir() {
 // ---- round trips ---------------------------------------------------------------------------
 
 TEST(Idx, RoundTrip) {
-    TempDir dir;
+    TempDir dir("idx");
     mn::IdxImages im = make_images(7, 3, 5);
     mn::IdxLabels labels = make_labels(7);
     mn::write_idx_images(dir.file("images"), im);
@@ -143,7 +112,7 @@ TEST(Idx, RoundTrip) {
 }
 
 TEST(Idx, GzipReadsIdentically) {
-    TempDir dir;
+    TempDir dir("idx");
     mn::IdxImages im = make_images(50, 28, 28);
     mn::IdxLabels labels = make_labels(50);
     mn::write_idx_images(dir.file("images"), im);
@@ -246,7 +215,7 @@ TEST(Idx, WrongKindOfFile) {
 }
 
 TEST(Idx, EveryTruncationIsAnError) {
-    TempDir dir;
+    TempDir dir("idx");
     mn::write_idx_images(dir.file("images"), make_images(3, 4, 5));
     mn::write_idx_labels(dir.file("labels"), make_labels(6));
     Bytes images = read_file(dir.file("images"));
@@ -298,7 +267,7 @@ TEST(Idx, LabelsMustMatchImages) {
 }
 
 TEST(Idx, WriterRefusesBadData) {
-    TempDir dir;
+    TempDir dir("idx");
     mn::IdxImages im = make_images(2, 3, 3);
     im.pixels.pop_back();
     expect_error([&] { mn::write_idx_images(dir.file("x"), im); }, "pixel buffer holds 17 bytes");
@@ -310,7 +279,7 @@ TEST(Idx, WriterRefusesBadData) {
 }
 
 TEST(Idx, MissingFile) {
-    TempDir dir;
+    TempDir dir("idx");
     EXPECT_THROW(mn::read_idx_images(dir.file("does-not-exist")), mn::Error);
     write_file(dir.file("empty"), {});
     expect_error([&] { mn::read_idx_labels(dir.file("empty")); }, "too short");

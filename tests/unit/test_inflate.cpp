@@ -13,47 +13,21 @@
 #include <vector>
 
 #include "engine/error.h"
+#include "test_support.h"
 #include "io/crc32.h"
 #include "io/inflate.h"
 
-#ifndef MNIST_SOURCE_DIR
-#define MNIST_SOURCE_DIR "."
-#endif
-#ifndef MNIST_TEST_TMP
-#define MNIST_TEST_TMP "/tmp"
-#endif
 
 namespace {
 
-using Bytes = std::vector<uint8_t>;
+using mn::test::Bytes;
+using mn::test::read_file;
+using mn::test::write_file;
+using TempDir = mn::test::TempDir;
 namespace fs = std::filesystem;
 
 Bytes bytes_of(const std::string& s) { return Bytes(s.begin(), s.end()); }
 
-// A directory of its own for the running test (tests may run in parallel), removed after.
-class TempDir {
-public:
-    TempDir() {
-        const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-        path_ = fs::path(MNIST_TEST_TMP) / (std::string("inflate_") + info->test_suite_name() +
-                                            "_" + info->name() + "_" + std::to_string(::getpid()));
-        fs::remove_all(path_);
-        fs::create_directories(path_);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    std::string file(const std::string& name) const { return (path_ / name).string(); }
-
-private:
-    fs::path path_;
-};
-
-Bytes read_file(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    return Bytes(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-}
 
 bool have_python() {
     return std::system("/usr/bin/python3 -c 'import zlib, gzip' >/dev/null 2>&1") == 0;
@@ -524,7 +498,7 @@ protected:
         std::string cmd = "/usr/bin/python3 " + dir_.file("make_corpus.py") + " " + dir_.file("");
         ASSERT_EQ(std::system(cmd.c_str()), 0) << "the corpus script failed";
     }
-    TempDir dir_;
+    TempDir dir_{"inflate"};
 };
 
 TEST_F(PythonCorpus, DecodesEveryStream) {

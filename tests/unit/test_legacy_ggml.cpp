@@ -11,44 +11,18 @@
 #include <vector>
 
 #include "engine/error.h"
+#include "test_support.h"
 #include "io/legacy_ggml.h"
 
-#ifndef MNIST_SOURCE_DIR
-#define MNIST_SOURCE_DIR "."
-#endif
-#ifndef MNIST_TEST_TMP
-#define MNIST_TEST_TMP "/tmp"
-#endif
 
 namespace {
 
-using Bytes = std::vector<uint8_t>;
+using mn::test::Bytes;
+using mn::test::read_file;
+using mn::test::write_file;
+using TempDir = mn::test::TempDir;
 namespace fs = std::filesystem;
 
-// A directory of its own for the running test (tests may run in parallel), removed after.
-class TempDir {
-public:
-    TempDir() {
-        const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-        path_ = fs::path(MNIST_TEST_TMP) / (std::string("legacy_") + info->test_suite_name() +
-                                            "_" + info->name() + "_" + std::to_string(::getpid()));
-        fs::remove_all(path_);
-        fs::create_directories(path_);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    std::string file(const std::string& name) const { return (path_ / name).string(); }
-
-private:
-    fs::path path_;
-};
-
-Bytes read_file(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    return Bytes(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-}
 
 template <typename Fn>
 void expect_error(Fn fn, const std::string& part) {
@@ -96,7 +70,7 @@ void expect_same(const mn::LegacyTensor& a, const mn::LegacyTensor& b) {
 }
 
 TEST(LegacyGgml, RoundTrip) {
-    TempDir dir;
+    TempDir dir("legacy");
     std::vector<mn::LegacyTensor> model = small_model();
     model.push_back(make_tensor({2, 3, 4, 5}, 3));
     model.back().data[7] = -0.0f;
@@ -166,7 +140,7 @@ TEST(LegacyGgml, HostileSizes) {
 }
 
 TEST(LegacyGgml, EveryTruncationFailsOrKeepsWholeTensors) {
-    TempDir dir;
+    TempDir dir("legacy");
     std::vector<mn::LegacyTensor> model = small_model();
     mn::write_legacy_ggml(dir.file("model.bin"), model);
     Bytes raw = read_file(dir.file("model.bin"));
@@ -202,7 +176,7 @@ TEST(LegacyGgml, TensorCountIsCapped) {
 }
 
 TEST(LegacyGgml, WriterRefusesBadTensors) {
-    TempDir dir;
+    TempDir dir("legacy");
     std::vector<mn::LegacyTensor> model = small_model();
     model[2].data.pop_back();
     expect_error([&] { mn::write_legacy_ggml(dir.file("m.bin"), model); },

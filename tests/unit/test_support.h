@@ -1,0 +1,57 @@
+#pragma once
+// Helpers shared by the unit tests: where the sources and a scratch folder are, a per-test
+// temporary directory, and whole-file reads and writes.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#ifndef MNIST_SOURCE_DIR
+#define MNIST_SOURCE_DIR "."
+#endif
+#ifndef MNIST_TEST_TMP
+#define MNIST_TEST_TMP "/tmp"
+#endif
+
+namespace mn::test {
+
+using Bytes = std::vector<uint8_t>;
+
+// A directory of its own for the running test (tests may run in parallel), removed after.
+class TempDir {
+public:
+    explicit TempDir(const std::string& prefix) {
+        const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+        path_ = std::filesystem::path(MNIST_TEST_TMP) /
+                (prefix + "_" + info->test_suite_name() + "_" + info->name() + "_" + std::to_string(::getpid()));
+        std::filesystem::remove_all(path_);
+        std::filesystem::create_directories(path_);
+    }
+    ~TempDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path_, ec);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    std::string file(const std::string& name) const { return (path_ / name).string(); }
+    const std::filesystem::path& path() const { return path_; }
+
+private:
+    std::filesystem::path path_;
+};
+
+inline Bytes read_file(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    return Bytes(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+}
+
+inline void write_file(const std::string& path, const Bytes& b) {
+    std::ofstream f(path, std::ios::binary | std::ios::trunc);
+    f.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+}
+
+}  // namespace mn::test
