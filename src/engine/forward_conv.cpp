@@ -30,23 +30,36 @@ inline uint64_t mix64(uint64_t z) {
 void forward_im2col(const ComputeParams& p, Tensor* t) {
     const Tensor* x = t->src[0];
     const ConvGeometry g = geometry_of(t);
-    const int64_t C = x->ne[0], W = x->ne[1], H = x->ne[2];
+    const int64_t C = x->ne[0], W = x->ne[1], H = x->ne[2], OW = t->ne[1], OH = t->ne[2];
     const bool dense_channels = x->nb[0] == sizeof(float);
+    const size_t row_bytes_out = t->nb[1];
     int64_t begin, end;
     split_range(t->nrows(), p.ith, p.nth, 1, begin, end);
-    for (int64_t row = begin; row < end; ++row) {
-        const RowIndex r = row_index(t, row);  // (ox, oy, n)
-        float* out = reinterpret_cast<float*>(t->at(0, r.i1, r.i2, r.i3));
+    if (begin >= end) return;
+    // Walk output pixels with counters (a division per pixel costs more than its copies).
+    RowIndex r = row_index(t, begin);
+    char* out_row = static_cast<char*>(t->at(0, r.i1, r.i2, r.i3));
+    for (int64_t row = begin; row < end; ++row, out_row += row_bytes_out) {
+        float* out = reinterpret_cast<float*>(out_row);
         for (int ky = 0; ky < g.kh; ++ky) {
             const int64_t iy = r.i2 * g.stride + ky - g.pad;
             for (int kx = 0; kx < g.kw; ++kx, out += C) {
                 const int64_t ix = r.i1 * g.stride + kx - g.pad;
-                if (ix < 0 || ix >= W || iy < 0 || iy >= H)
+                if (ix < 0 || ix >= W || iy < 0 || iy >= H) {
                     std::fill(out, out + C, 0.0f);
-                else if (dense_channels)
-                    std::memcpy(out, x->at(0, ix, iy, r.i3), static_cast<size_t>(C) * sizeof(float));
-                else
+                } else if (dense_channels) {
+                    const float* in = reinterpret_cast<const float*>(x->at(0, ix, iy, r.i3));
+                    for (int64_t c = 0; c < C; ++c) out[c] = in[c];
+                } else {
                     for (int64_t c = 0; c < C; ++c) out[c] = load_f32(x, c, ix, iy, r.i3);
+                }
+            }
+        }
+        if (++r.i1 == OW) {
+            r.i1 = 0;
+            if (++r.i2 == OH) {
+                r.i2 = 0;
+                ++r.i3;
             }
         }
     }

@@ -9,7 +9,7 @@ namespace mn {
 
 size_t forward_sum_to_work_bytes(const Tensor* t, int nth) {
     int64_t begin, end;
-    split_range(t->nelements(), 0, nth, 16, begin, end);
+    split_range(t->nelements(), 0, nth, 1, begin, end);
     return static_cast<size_t>(end - begin) * sizeof(double);
 }
 
@@ -30,33 +30,36 @@ void forward_scale(const ComputeParams& p, Tensor* t) {
 void forward_sum_to(const ComputeParams& p, Tensor* t) {
     const Tensor* a = t->src[0];
     int64_t begin, end;
-    split_range(t->nelements(), p.ith, p.nth, 16, begin, end);
+    split_range(t->nelements(), p.ith, p.nth, 1, begin, end);
     if (begin >= end) return;
     float* out = t->f32();
     double* acc = static_cast<double*>(p.work);  // sized by forward_work_bytes
     std::fill(acc, acc + (end - begin), 0.0);
     const bool reduce0 = t->ne[0] == 1 && a->ne[0] > 1;
-    for (int64_t row = 0; row < a->nrows(); ++row) {
-        const RowIndex r = row_index(a, row);
-        const int64_t out_row = bcast(r.i1, t->ne[1]) + t->ne[1] * (bcast(r.i2, t->ne[2]) + t->ne[2] * bcast(r.i3, t->ne[3]));
-        const int64_t first = out_row * t->ne[0];
-        if (first + t->ne[0] <= begin || first >= end) continue;
-        if (reduce0) {
-            double s = 0.0;
-            for (int64_t i = 0; i < a->ne[0]; ++i) s += load_f32(a, i, r.i1, r.i2, r.i3);
-            acc[static_cast<size_t>(first - begin)] += s;
-            continue;
-        }
-        const int64_t lo = std::max(first, begin), hi = std::min(first + t->ne[0], end);
-        if (a->nb[0] == sizeof(float)) {
-            const float* src = reinterpret_cast<const float*>(a->at(0, r.i1, r.i2, r.i3)) - first;
-            double* dst = acc - begin;
-            for (int64_t o = lo; o < hi; ++o) dst[o] += src[o];
-            continue;
-        }
-        for (int64_t o = lo; o < hi; ++o) acc[static_cast<size_t>(o - begin)] += load_f32(a, o - first, r.i1, r.i2, r.i3);
-    }
-    for (int64_t o = begin; o < end; ++o) out[o] = static_cast<float>(acc[static_cast<size_t>(o - begin)]);
+    const bool dense = a->nb[0] == sizeof(float);
+    // Rows walked with nested loops: no division per row (a bias gradient has ~10^6 short rows).
+    for (int64_t i3 = 0; i3 < a->ne[3]; ++i3)
+        for (int64_t i2 = 0; i2 < a->ne[2]; ++i2)
+            for (int64_t i1 = 0; i1 < a->ne[1]; ++i1) {
+                const int64_t out_row = bcast(i1, t->ne[1]) + t->ne[1] * (bcast(i2, t->ne[2]) + t->ne[2] * bcast(i3, t->ne[3]));
+                const int64_t first = out_row * t->ne[0];
+                if (first + t->ne[0] <= begin || first >= end) continue;
+                if (reduce0) {
+                    double s = 0.0;
+                    for (int64_t i = 0; i < a->ne[0]; ++i) s += load_f32(a, i, i1, i2, i3);
+                    acc[first - begin] += s;
+                    continue;
+                }
+                const int64_t lo = std::max(first, begin), hi = std::min(first + t->ne[0], end);
+                if (dense) {
+                    const float* src = reinterpret_cast<const float*>(a->at(0, i1, i2, i3)) - first;
+                    double* dst = acc - begin;
+                    for (int64_t o = lo; o < hi; ++o) dst[o] += src[o];
+                    continue;
+                }
+                for (int64_t o = lo; o < hi; ++o) acc[o - begin] += load_f32(a, o - first, i1, i2, i3);
+            }
+    for (int64_t o = begin; o < end; ++o) out[o] = static_cast<float>(acc[o - begin]);
 }
 
 void forward_repeat(const ComputeParams& p, Tensor* t) {
