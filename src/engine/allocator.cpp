@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <unordered_map>
 #include <vector>
@@ -103,6 +104,8 @@ void GraphAllocator::allocate(Graph& graph) {
     if (bytes_ > 0) {
         void* p = std::aligned_alloc(Context::kAlignment, align_up(bytes_));
         check(p != nullptr, "out of memory allocating " + std::to_string(bytes_) + " bytes of activations");
+        // Touch every page now: page faults belong to set-up, not to the first evaluation.
+        std::memset(p, 0, align_up(bytes_));
         buffer_.reset(static_cast<uint8_t*>(p));
     }
     for (auto& [t, off] : offset) t->data = buffer_.get() + off;

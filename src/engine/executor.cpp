@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <cstdlib>
 
 #include "engine/error.h"
@@ -38,6 +39,7 @@ void Executor::compute(const Graph& graph) {
     if (need > work_per_thread_) {
         void* p = std::aligned_alloc(64, need * nth);
         check(p != nullptr, "out of memory allocating the work buffer");
+        std::memset(p, 0, need * nth);  // fault the pages in once, here
         work_.reset(static_cast<uint8_t*>(p));
         work_per_thread_ = need;
     }

@@ -82,6 +82,10 @@ void forward_mul_mat(const ComputeParams& p, Tensor* t) {
             if (by_columns) {
                 g.m = m;
                 g.n = end - begin;
+                // Weights packed once ahead (models/inference.cpp), for this kernel level.
+                const auto* packed = static_cast<const PackedMatrix*>(t->op_data);
+                if (packed && packed->level == kernels().level && a->ne[2] == 1 && a->ne[3] == 1)
+                    g.a_packed = packed->data.data();
                 if (implicit_conv)
                     g.b_first_column = begin;
                 else

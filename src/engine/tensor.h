@@ -69,6 +69,7 @@ struct Tensor {
     size_t view_offs = 0;        // byte offset into view_src's data
 
     void* data = nullptr;
+    const void* op_data = nullptr;  // optional data for the op, owned elsewhere (pre-packed weights)
     uint32_t flags = 0;
     char name[64] = {};
 

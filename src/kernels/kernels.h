@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace mn {
 
@@ -41,6 +42,7 @@ struct GemmArgs {
     bool a_trans = false;
     bool b_trans = false;
     const ConvGather* b_gather = nullptr;  // if set, B comes from an image (b, ldb, b_trans unused)
+    const float* a_packed = nullptr;       // if set, all of A already packed by KernelTable::pack_a
     int64_t b_first_column = 0;            // with b_gather: column j of this call is image column j + this
 };
 
@@ -50,9 +52,19 @@ struct KernelTable {
     // Scratch bytes one gemm call needs for packing (per thread).
     size_t (*gemm_workspace)(int64_t m, int64_t n, int64_t k);
     void (*gemm)(const GemmArgs& args, void* workspace);
+    // All of an m x k matrix A packed once in the layout the GEMM reads (weights that do not
+    // change between evaluations): size in floats, and the packing.
+    size_t (*packed_a_floats)(int64_t m, int64_t k);
+    void (*pack_a)(const float* a, int64_t lda, bool trans, int64_t m, int64_t k, float* dst);
     float (*dot)(const float* a, const float* b, int64_t n);
     void (*add)(float* y, const float* a, const float* b, int64_t n);
     void (*relu)(float* y, const float* x, int64_t n);
+};
+
+// A weight matrix packed for one kernel level (see KernelTable::pack_a).
+struct PackedMatrix {
+    CpuLevel level;
+    std::vector<float> data;
 };
 
 const KernelTable& kernels();          // the active table

@@ -300,8 +300,13 @@ void gemm_tiled(const GemmArgs& g, void* workspace) {
             }
             for (int64_t ic = 0; ic < g.m; ic += MC) {
                 const int64_t mc = std::min(MC, g.m - ic);
-                const float* a_block = g.a_trans ? g.a + pc * g.lda + ic : g.a + ic * g.lda + pc;
-                pack_panels<MR>(a_block, g.lda, g.a_trans, mc, kc, packed_a);
+                const float* pa = packed_a;
+                if (g.a_packed) {
+                    pa = g.a_packed + pc * (((g.m + MR - 1) / MR) * MR) + ic * kc;  // see pack_a_whole
+                } else {
+                    const float* a_block = g.a_trans ? g.a + pc * g.lda + ic : g.a + ic * g.lda + pc;
+                    pack_panels<MR>(a_block, g.lda, g.a_trans, mc, kc, packed_a);
+                }
                 Epilogue ep_block = ep;
                 if (ep.bias) ep_block.bias = ep.bias + ic;
                 for (int64_t jr = 0; jr < nc; jr += NR) {
@@ -309,7 +314,7 @@ void gemm_tiled(const GemmArgs& g, void* workspace) {
                     for (int64_t ir = 0; ir < mc; ir += MR) {
                         Epilogue ep_tile = ep_block;
                         if (ep_tile.bias) ep_tile.bias += ir;
-                        micro_kernel<Tile::MV, NR>(kc, packed_a + (ir / MR) * kc * MR, pb,
+                        micro_kernel<Tile::MV, NR>(kc, pa + (ir / MR) * kc * MR, pb,
                                                    g.c + (jc + jr) * g.ldc + ic + ir, g.ldc,
                                                    std::min<int64_t>(MR, mc - ir), std::min<int64_t>(NR, nc - jr),
                                                    ep_tile);
@@ -320,13 +325,42 @@ void gemm_tiled(const GemmArgs& g, void* workspace) {
     }
 }
 
+// All of A in gemm_tiled's order: k blocks of KC, each holding every row (padded to MR) as
+// MR-row panels, so block (pc, ic) starts at pc * m_padded + ic * kc.
+template <class Tile>
+void pack_a_whole(const float* a, int64_t lda, bool trans, int64_t m, int64_t k, float* dst) {
+    constexpr int MR = Tile::MV * W;
+    const int64_t m_padded = ((m + MR - 1) / MR) * MR;
+    for (int64_t pc = 0; pc < k; pc += KC) {
+        const int64_t kc = std::min(KC, k - pc);
+        for (int64_t ic = 0; ic < m; ic += MC) {
+            const float* block = trans ? a + pc * lda + ic : a + ic * lda + pc;
+            pack_panels<MR>(block, lda, trans, std::min(MC, m - ic), kc, dst + pc * m_padded + ic * kc);
+        }
+    }
+}
+
+bool narrow(int64_t m) { return W > 1 && m <= W; }
+
+size_t packed_a_floats(int64_t m, int64_t k) {
+    const int64_t mr = narrow(m) ? NarrowTile::MV * W : WideTile::MV * W;
+    return static_cast<size_t>(((m + mr - 1) / mr) * mr * k);
+}
+
+void pack_a(const float* a, int64_t lda, bool trans, int64_t m, int64_t k, float* dst) {
+    if (narrow(m))
+        pack_a_whole<NarrowTile>(a, lda, trans, m, k, dst);
+    else
+        pack_a_whole<WideTile>(a, lda, trans, m, k, dst);
+}
+
 void gemm(const GemmArgs& g, void* workspace) {
     if (g.m <= 0 || g.n <= 0) return;
     if (g.k == 0 || (g.n < WideTile::NR / 2 && !g.a_trans && !g.b_trans && !g.b_gather)) {
         gemm_by_dots(g);
         return;
     }
-    if (W > 1 && g.m <= W)
+    if (narrow(g.m))
         gemm_tiled<NarrowTile>(g, workspace);
     else
         gemm_tiled<WideTile>(g, workspace);
@@ -357,7 +391,8 @@ void relu(float* y, const float* x, int64_t n) {
 }  // namespace
 
 const KernelTable& table() {
-    static const KernelTable t{MN_CPU_LEVEL, cpu_level_name(MN_CPU_LEVEL), gemm_workspace, gemm, dot, add, relu};
+    static const KernelTable t{MN_CPU_LEVEL, cpu_level_name(MN_CPU_LEVEL), gemm_workspace, gemm, packed_a_floats, pack_a,
+                               dot, add, relu};
     return t;
 }
 

@@ -35,13 +35,43 @@ InferenceGraph build_inference_graph(Context& ctx, const Model& m, int64_t batch
 Predictor::Predictor(const Model& model, int64_t batch, Executor& executor)
     : batch_(batch), g_(build_inference_graph(ctx_, model, batch)), executor_(executor) {
     alloc_.allocate(g_.graph);
+    pack_weights();
 }
+
+// Weights do not change while a Predictor lives: pack each weight matrix for the GEMM once,
+// instead of once per batch and thread.
+void Predictor::pack_weights() {
+    const KernelTable& k = kernels();
+    for (Tensor* node : g_.graph.nodes) {
+        const Tensor* w = node->src[0];
+        if (node->op != Op::MulMat || w->op != Op::None || !(w->flags & kFlagParam) || w->type != DType::F32 ||
+            w->ne[2] != 1 || w->ne[3] != 1 || (w->nb[0] != sizeof(float) && w->nb[1] != sizeof(float)))
+            continue;
+        const bool trans = w->nb[0] != sizeof(float);
+        const int64_t m = w->ne[1], kk = w->ne[0];
+        auto packed = std::make_unique<PackedMatrix>();
+        packed->level = k.level;
+        packed->data.resize(k.packed_a_floats(m, kk));
+        k.pack_a(static_cast<const float*>(w->data), static_cast<int64_t>(w->nb[trans ? 0 : 1] / sizeof(float)), trans, m, kk,
+                 packed->data.data());
+        node->op_data = packed.get();
+        packed_weights_.push_back(std::move(packed));
+    }
+}
+
+namespace {
+// uint8 pixels to [0, 1]. __restrict tells the compiler the bytes do not alias the floats, so
+// it vectorises the loop (a uint8_t pointer may alias anything otherwise).
+void scale_pixels(const uint8_t* __restrict in, float* __restrict out, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(in[i]) * (1.0f / 255.0f);
+}
+}  // namespace
 
 void Predictor::run(const uint8_t* pixels, int64_t n) {
     check(n >= 0 && n <= batch_, "too many images for the batch");
     const int64_t np = n_pixels();
+    scale_pixels(pixels, g_.images->f32(), n * np);
     float* x = g_.images->f32();
-    for (int64_t i = 0; i < n * np; ++i) x[i] = pixels[i] * (1.0f / 255.0f);
     std::memset(x + n * np, 0, static_cast<size_t>((batch_ - n) * np) * sizeof(float));
     executor_.compute(g_.graph);
 }

@@ -8,6 +8,7 @@
 #include "engine/context.h"
 #include "engine/executor.h"
 #include "engine/graph.h"
+#include "kernels/kernels.h"
 #include "models/model.h"
 
 namespace mn {
@@ -49,6 +50,8 @@ private:
     InferenceGraph g_;
     GraphAllocator alloc_;
     Executor& executor_;
+    std::vector<std::unique_ptr<PackedMatrix>> packed_weights_;  // pointed to by mul_mat nodes
+    void pack_weights();
 };
 
 }  // namespace mn
