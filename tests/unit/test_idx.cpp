@@ -15,26 +15,14 @@
 #include "test_support.h"
 #include "io/idx.h"
 
-
 namespace {
 
 using mn::test::Bytes;
 using mn::test::read_file;
 using mn::test::write_file;
 using TempDir = mn::test::TempDir;
+using mn::test::expect_error;
 namespace fs = std::filesystem;
-
-
-template <typename Fn>
-void expect_error(Fn fn, const std::string& part) {
-    try {
-        fn();
-        ADD_FAILURE() << "expected an error containing '" << part << "'";
-    } catch (const mn::Error& e) {
-        EXPECT_NE(std::string(e.what()).find(part), std::string::npos)
-            << "message: " << e.what() << "\nexpected to contain: " << part;
-    }
-}
 
 mn::IdxImages make_images(int64_t count, int64_t rows, int64_t cols) {
     mn::IdxImages im;

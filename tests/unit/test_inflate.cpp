@@ -17,33 +17,22 @@
 #include "io/crc32.h"
 #include "io/inflate.h"
 
-
 namespace {
 
 using mn::test::Bytes;
 using mn::test::read_file;
 using mn::test::write_file;
 using TempDir = mn::test::TempDir;
+using mn::test::expect_error;
 namespace fs = std::filesystem;
 
 Bytes bytes_of(const std::string& s) { return Bytes(s.begin(), s.end()); }
-
 
 bool have_python() {
     return std::system("/usr/bin/python3 -c 'import zlib, gzip' >/dev/null 2>&1") == 0;
 }
 
 // Asserts that fn throws mn::Error whose message contains `part`.
-template <typename Fn>
-void expect_error(Fn fn, const std::string& part) {
-    try {
-        fn();
-        ADD_FAILURE() << "expected an error containing '" << part << "'";
-    } catch (const mn::Error& e) {
-        EXPECT_NE(std::string(e.what()).find(part), std::string::npos)
-            << "message: " << e.what() << "\nexpected to contain: " << part;
-    }
-}
 
 // ---- hand-made streams ---------------------------------------------------------------------
 

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/error.h"
+
 #ifndef MNIST_SOURCE_DIR
 #define MNIST_SOURCE_DIR "."
 #endif
@@ -52,6 +54,18 @@ inline Bytes read_file(const std::string& path) {
 inline void write_file(const std::string& path, const Bytes& b) {
     std::ofstream f(path, std::ios::binary | std::ios::trunc);
     f.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+}
+
+// Runs fn, which must throw mn::Error with `part` in its message.
+template <typename Fn>
+void expect_error(Fn fn, const std::string& part) {
+    try {
+        fn();
+        ADD_FAILURE() << "expected an error containing '" << part << "'";
+    } catch (const mn::Error& e) {
+        EXPECT_NE(std::string(e.what()).find(part), std::string::npos)
+            << "message: " << e.what() << "\nexpected to contain: " << part;
+    }
 }
 
 }  // namespace mn::test
