@@ -20,7 +20,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(__file__))
-from train_fc import read_idx  # noqa: E402
+from train_fc import read_idx, save_state_dict  # noqa: E402
 
 
 PRESETS = {  # as `mnist train mnist-cnn --preset NAME`
@@ -118,9 +118,7 @@ def main():
               f"({time.time() - t0:.1f} s)", flush=True)
     elapsed = time.time() - start
     test_loss, test_acc = evaluate(model, x_test, y_test)
-    tmp = args.out + ".tmp"
-    torch.save(model.state_dict(), tmp)
-    os.replace(tmp, args.out)
+    save_state_dict(model, args.out)
     print(f"trained in {elapsed:.1f} s; test accuracy {100 * test_acc:.2f}%, loss {test_loss:.4f}; saved {args.out}")
 
 

@@ -33,6 +33,13 @@ def read_idx(path):
     return data.reshape(dims)
 
 
+def save_state_dict(model, path):
+    """torch.save to a temporary name, then rename: a crash never leaves half a file."""
+    tmp = path + ".tmp"
+    torch.save(model.state_dict(), tmp)
+    os.replace(tmp, path)
+
+
 class MnistFc(nn.Module):
     def __init__(self, n_input=784, n_hidden=500, n_classes=10):
         super().__init__()
@@ -88,9 +95,7 @@ def main():
               f"test loss {test_loss:.4f}, test accuracy {100 * test_acc:.2f}%", flush=True)
     elapsed = time.time() - start
     test_loss, test_acc = evaluate(model, x_test, y_test)
-    tmp = args.out + ".tmp"
-    torch.save(model.state_dict(), tmp)
-    os.replace(tmp, args.out)
+    save_state_dict(model, args.out)
     print(f"trained in {elapsed:.1f} s; test accuracy {100 * test_acc:.2f}%, loss {test_loss:.4f}; saved {args.out}")
 
 
