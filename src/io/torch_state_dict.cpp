@@ -1,5 +1,7 @@
 #include "io/torch_state_dict.h"
 
+#include "io/quoted_name.h"
+
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -27,15 +29,6 @@ constexpr int64_t kMaxRepeatedElements = int64_t(1) << 20;
 
 // ---- small helpers ----------------------------------------------------------------------
 
-std::string quoted(std::string_view s) {
-    constexpr size_t kMax = 80;
-    std::string out = "'";
-    for (size_t i = 0; i < s.size() && i < kMax; ++i) {
-        unsigned char c = static_cast<unsigned char>(s[i]);
-        out += (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : '?';
-    }
-    return out + (s.size() > kMax ? "...'" : "'");
-}
 
 const PyValue& expect(const PyValue* v, PyKind kind, const char* what) {
     check(v && v->kind == kind, std::string(what) + " should be a " + std::string(kind_name(kind)) + ", found " +
@@ -128,12 +121,12 @@ public:
         const StorageType& type = storage_type(pid.items[1]);
         const std::string& key = expect(pid.items[2], PyKind::Str, "storage key").text;
         int64_t numel = expect_int(pid.items[4], "storage size");
-        check(numel >= 0, "storage " + quoted(key) + " has a negative size");
+        check(numel >= 0, "storage " + quoted_name(key) + " has a negative size");
 
         std::span<const uint8_t> bytes = entry_bytes(key);
         // numel * elem_bytes <= bytes.size(), written so that it cannot overflow
         check(static_cast<uint64_t>(numel) <= bytes.size() / type.bytes,
-              "storage " + quoted(key) + " should hold " + std::to_string(numel) + " " + std::string(type.name) +
+              "storage " + quoted_name(key) + " should hold " + std::to_string(numel) + " " + std::string(type.name) +
                   " elements but its entry has only " + std::to_string(bytes.size()) + " bytes");
         return {bytes.data(), type.elem, type.bytes, numel};
     }
@@ -144,7 +137,7 @@ private:
         if (it != cache_.end()) return it->second;
         std::string name = top_ + "/data/" + key;
         const ZipEntry* entry = zip_.find(name);
-        check(entry != nullptr, "storage entry " + quoted(name) + " is missing from the archive");
+        check(entry != nullptr, "storage entry " + quoted_name(name) + " is missing from the archive");
         return cache_[key] = zip_.contents(*entry);
     }
 
@@ -298,7 +291,7 @@ void check_byte_order(const ZipReader& zip, const std::string& top) {
     if (!e) return;
     std::span<const uint8_t> b = zip.contents(*e);
     std::string_view order(reinterpret_cast<const char*>(b.data()), b.size());
-    check(order == "little", "the archive stores " + quoted(order) + "-endian data; only little-endian is supported");
+    check(order == "little", "the archive stores " + quoted_name(order) + "-endian data; only little-endian is supported");
 }
 
 // The pickled top object: an OrderedDict (REDUCE of collections.OrderedDict with no arguments,
@@ -333,11 +326,11 @@ std::vector<NamedArray> parse_torch_state_dict(const uint8_t* data, size_t size)
     int64_t total_elements = 0;
     for (const auto& [key, value] : top_level_items(pickle.root())) {
         const std::string& name = expect(key, PyKind::Str, "state_dict key").text;
-        check(seen.insert(name).second, "the state_dict has two entries named " + quoted(name));
+        check(seen.insert(name).second, "the state_dict has two entries named " + quoted_name(name));
         try {
             out.push_back(read_tensor(name, value, storages, total_elements));
         } catch (const Error& e) {
-            throw Error("tensor " + quoted(name) + ": " + e.what());
+            throw Error("tensor " + quoted_name(name) + ": " + e.what());
         }
     }
     return out;

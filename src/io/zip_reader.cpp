@@ -1,5 +1,7 @@
 #include "io/zip_reader.h"
 
+#include "io/quoted_name.h"
+
 #include <cstdio>
 
 #include "engine/error.h"
@@ -24,17 +26,6 @@ constexpr size_t kMaxCommentSize = 0xFFFF;
 constexpr uint16_t kZip64ExtraId = 0x0001;
 constexpr uint16_t kFlagEncrypted = 0x0001;
 
-// An entry name fit for an error message: hostile names may be long or hold control bytes.
-std::string printable(std::string_view name) {
-    constexpr size_t kMax = 80;
-    std::string out = "'";
-    for (size_t i = 0; i < name.size() && i < kMax; ++i) {
-        unsigned char c = static_cast<unsigned char>(name[i]);
-        out += (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : '?';
-    }
-    if (name.size() > kMax) out += "...";
-    return out + "'";
-}
 
 std::string hex32(uint32_t v) {
     char buf[16];
@@ -140,7 +131,7 @@ void apply_zip64_extra(std::string_view extra, WideFields& f, const std::string&
     while (r.remaining() >= 4) {
         uint16_t id = r.u16();
         uint16_t len = r.u16();
-        check(len <= r.remaining(), "zip entry " + printable(name) + " has a truncated extra field");
+        check(len <= r.remaining(), "zip entry " + quoted_name(name) + " has a truncated extra field");
         ByteReader field(r.take(len), len);
         if (id != kZip64ExtraId) continue;
         const char* what = "ZIP64 extra field";
@@ -195,7 +186,7 @@ void ZipReader::read_central_directory(const EndRecord& end) {
         e.local_header_offset = wide.local_header_offset;
         locate_data(e, offset);
         check(by_name_.emplace(e.name, entries_.size()).second,
-              "zip archive has two entries named " + printable(e.name));
+              "zip archive has two entries named " + quoted_name(e.name));
         entries_.push_back(std::move(e));
     }
 }
@@ -207,7 +198,7 @@ void ZipReader::locate_data(ZipEntry& e, size_t limit) const {
     size_t header = checked_offset(e.local_header_offset, limit, "local header offset");
     ByteReader r(data_ + header, limit - header);
     const char* what = "zip local header";
-    check(r.u32(what) == kLocalHeaderSig, "zip entry " + printable(e.name) + " has a bad local header signature");
+    check(r.u32(what) == kLocalHeaderSig, "zip entry " + quoted_name(e.name) + " has a bad local header signature");
     // version, flags, method, time, date, CRC and sizes: zero here when a data descriptor
     // follows the data (as torch.save writes), so the central directory's values are used
     r.take(kLocalHeaderSize - 4 - 4, what);  // all but the signature and the two lengths
@@ -215,9 +206,9 @@ void ZipReader::locate_data(ZipEntry& e, size_t limit) const {
     uint16_t extra_len = r.u16(what);
     std::string_view local_name = r.str(name_len, what);
     r.take(extra_len, what);
-    check(local_name == e.name, "zip entry " + printable(e.name) + " has a different name in its local header");
+    check(local_name == e.name, "zip entry " + quoted_name(e.name) + " has a different name in its local header");
     check(e.compressed_size <= r.remaining(),
-          "zip entry " + printable(e.name) + " extends past the end of the archive");
+          "zip entry " + quoted_name(e.name) + " extends past the end of the archive");
     e.data = r.data() + r.pos();
 }
 
@@ -227,7 +218,7 @@ const ZipEntry* ZipReader::find(std::string_view name) const {
 }
 
 std::span<const uint8_t> ZipReader::contents(const ZipEntry& e) const {
-    std::string name = printable(e.name);
+    std::string name = quoted_name(e.name);
     check(!(e.flags & kFlagEncrypted), "zip entry " + name + " is encrypted; encrypted entries are not supported");
     check(e.method == 0, "zip entry " + name + " is compressed (method " + std::to_string(e.method) +
                              "); only stored entries are supported");
