@@ -45,6 +45,9 @@ inline float load_f32(const Tensor* t, int64_t i0, int64_t i1, int64_t i2, int64
 // Per-op implementations (forward_<family>.cpp).
 void forward_mul_mat(const ComputeParams& p, Tensor* t);
 size_t forward_mul_mat_work_bytes(const Tensor* t, int nth);
+// Whether a mul_mat (an implicit-im2col convolution, engine/fusion.cpp) runs on the direct
+// convolution kernel; its weights are then packed by KernelTable::pack_conv_a.
+bool uses_direct_conv(const Tensor* t);
 void forward_add(const ComputeParams& p, Tensor* t);
 void forward_relu(const ComputeParams& p, Tensor* t);
 void forward_soft_max(const ComputeParams& p, Tensor* t);

@@ -5,6 +5,7 @@
 
 #include "engine/forward.h"
 #include "engine/ops.h"
+#include "kernels/kernels.h"
 
 namespace mn {
 
@@ -99,6 +100,17 @@ void forward_max_pool_2d(const ComputeParams& p, Tensor* t) {
     const Tensor* x = t->src[0];
     const int k = t->op_params[0], s = t->op_params[1];
     const int64_t C = x->ne[0];
+    if (x->is_contiguous() && t->is_contiguous()) {
+        const int64_t W = x->ne[1], H = x->ne[2], OW = t->ne[1], OH = t->ne[2];
+        int64_t begin, end;
+        split_range(OH * t->ne[3], p.ith, p.nth, 1, begin, end);
+        for (int64_t row = begin; row < end; ++row) {
+            const int64_t oy = row % OH, n = row / OH;
+            kernels().max_pool_row(static_cast<const float*>(x->data) + ((n * H + oy * s) * W) * C, W, C,
+                                   t->f32() + row * OW * C, OW, k, s);
+        }
+        return;
+    }
     int64_t begin, end;
     split_range(t->nrows(), p.ith, p.nth, 1, begin, end);
     for (int64_t row = begin; row < end; ++row) {
@@ -106,15 +118,9 @@ void forward_max_pool_2d(const ComputeParams& p, Tensor* t) {
         float* out = reinterpret_cast<float*>(t->at(0, r.i1, r.i2, r.i3));
         std::fill(out, out + C, -INFINITY);
         for (int ky = 0; ky < k; ++ky)
-            for (int kx = 0; kx < k; ++kx) {
-                if (x->nb[0] == sizeof(float)) {
-                    const float* in = reinterpret_cast<const float*>(x->at(0, r.i1 * s + kx, r.i2 * s + ky, r.i3));
-                    for (int64_t c = 0; c < C; ++c) out[c] = std::max(out[c], in[c]);
-                    continue;
-                }
+            for (int kx = 0; kx < k; ++kx)
                 for (int64_t c = 0; c < C; ++c)
                     out[c] = std::max(out[c], load_f32(x, c, r.i1 * s + kx, r.i2 * s + ky, r.i3));
-            }
     }
 }
 

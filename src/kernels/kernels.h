@@ -46,6 +46,24 @@ struct GemmArgs {
     int64_t b_first_column = 0;            // with b_gather: column j of this call is image column j + this
 };
 
+// Direct convolution at stride 1 (kernels/conv_direct_impl.h): output rows [row_begin, row_end),
+// row r = oy + OH*n, with
+//   y(i, ox, r) = y[(r*OW + ox)*ldy + i] = [relu](bias[i] + sum_p a(i, p) * b(ox + OW*r, p))
+// where b is the implicit im2col matrix of `in` (in.stride must be 1) and a is as in GemmArgs.
+struct ConvArgs {
+    ConvGather in;
+    int64_t m = 0;                    // output channels
+    const float* a = nullptr;
+    int64_t lda = 0;
+    bool a_trans = false;
+    const float* a_packed = nullptr;  // if set, A packed by KernelTable::pack_conv_a
+    float* y = nullptr;
+    int64_t ldy = 0;
+    const float* bias = nullptr;
+    bool relu = false;
+    int64_t row_begin = 0, row_end = 0;
+};
+
 struct KernelTable {
     CpuLevel level;
     const char* name;
@@ -56,6 +74,15 @@ struct KernelTable {
     // change between evaluations): size in floats, and the packing.
     size_t (*packed_a_floats)(int64_t m, int64_t k);
     void (*pack_a)(const float* a, int64_t lda, bool trans, int64_t m, int64_t k, float* dst);
+    // Direct convolution, for output channel counts it supports (multiples of half a vector).
+    bool (*conv_supported)(int64_t m);
+    size_t (*conv_workspace)(const ConvGather& in, int64_t m);
+    void (*conv)(const ConvArgs& args, void* workspace);
+    size_t (*conv_packed_a_floats)(int64_t m, int64_t k);
+    void (*pack_conv_a)(const float* a, int64_t lda, bool trans, int64_t m, int64_t k, float* dst);
+    // Max pooling of one output row of dense [C, W, H, N] activations: x points at the first of
+    // the k input rows of its windows (rows of w pixels), y receives ow pixels; window k, stride s.
+    void (*max_pool_row)(const float* x, int64_t w, int64_t c, float* y, int64_t ow, int k, int s);
     float (*dot)(const float* a, const float* b, int64_t n);
     void (*add)(float* y, const float* a, const float* b, int64_t n);
     void (*relu)(float* y, const float* x, int64_t n);

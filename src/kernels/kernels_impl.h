@@ -7,7 +7,9 @@
 // and is compiled with that level's -m flags. GCC/Clang vector extensions turn the same source
 // into AVX-512, AVX2 or WASM SIMD code.
 #include <algorithm>
+#include <array>
 #include <cstring>
+#include <utility>
 #if MN_VEC_FLOATS >= 8
 #include <immintrin.h>
 #elif defined(__wasm_simd128__)
@@ -388,10 +390,15 @@ void relu(float* y, const float* x, int64_t n) {
     for (int64_t i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
 }
 
+#include "kernels/conv_direct_impl.h"
+#include "kernels/pool_impl.h"
+
 }  // namespace
 
 const KernelTable& table() {
     static const KernelTable t{MN_CPU_LEVEL, cpu_level_name(MN_CPU_LEVEL), gemm_workspace, gemm, packed_a_floats, pack_a,
+                               conv_supported, conv_workspace, conv, conv_packed_a_floats, pack_conv_a,
+                               max_pool_row,
                                dot, add, relu};
     return t;
 }

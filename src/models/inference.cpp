@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "engine/error.h"
+#include "engine/forward.h"
 #include "engine/fusion.h"
 #include "engine/ops.h"
 
@@ -51,9 +52,15 @@ void Predictor::pack_weights() {
         const int64_t m = w->ne[1], kk = w->ne[0];
         auto packed = std::make_unique<PackedMatrix>();
         packed->level = k.level;
-        packed->data.resize(k.packed_a_floats(m, kk));
-        k.pack_a(static_cast<const float*>(w->data), static_cast<int64_t>(w->nb[trans ? 0 : 1] / sizeof(float)), trans, m, kk,
-                 packed->data.data());
+        const float* data = static_cast<const float*>(w->data);
+        const int64_t ld = static_cast<int64_t>(w->nb[trans ? 0 : 1] / sizeof(float));
+        if (uses_direct_conv(node)) {
+            packed->data.resize(k.conv_packed_a_floats(m, kk));
+            k.pack_conv_a(data, ld, trans, m, kk, packed->data.data());
+        } else {
+            packed->data.resize(k.packed_a_floats(m, kk));
+            k.pack_a(data, ld, trans, m, kk, packed->data.data());
+        }
         node->op_data = packed.get();
         packed_weights_.push_back(std::move(packed));
     }

@@ -13,6 +13,7 @@
 #include "engine/executor.h"
 #include "engine/fusion.h"
 #include "engine/ops.h"
+#include "test_support.h"
 
 namespace mn {
 namespace {
@@ -271,8 +272,11 @@ TEST(Fusion, ImplicitIm2ColMatchesExplicitConvolution) {
         int64_t c, w, h, n, oc;
         int stride, pad;
     };
+    test::LevelGuard guard;
+    for (CpuLevel level : test::supported_levels())
     for (const Case& k : {Case{1, 28, 28, 3, 8, 1, 1}, Case{8, 14, 14, 2, 16, 1, 1}, Case{32, 13, 13, 2, 64, 1, 0},
-                          Case{3, 9, 7, 2, 5, 2, 1}}) {
+                          Case{3, 9, 7, 2, 5, 2, 1}, Case{4, 11, 5, 3, 5, 1, 1}, Case{2, 30, 4, 1, 24, 1, 0}}) {
+        set_cpu_level(level);
         std::mt19937 rng(5);
         std::uniform_real_distribution<float> u(-1, 1);
         Context p(1 << 22);
@@ -298,7 +302,7 @@ TEST(Fusion, ImplicitIm2ColMatchesExplicitConvolution) {
             results[fused].assign(y->f32(), y->f32() + y->nelements());
         }
         ASSERT_EQ(results[0].size(), results[1].size());
-        for (size_t i = 0; i < results[0].size(); ++i) ASSERT_NEAR(results[0][i], results[1][i], 1e-4f) << i;
+        for (size_t i = 0; i < results[0].size(); ++i) ASSERT_NEAR(results[0][i], results[1][i], 1e-4f) << cpu_level_name(level) << " " << i;
     }
 }
 

@@ -11,6 +11,7 @@
 #include "engine/executor.h"
 #include "engine/ops.h"
 #include "kernels/kernels.h"
+#include "test_support.h"
 
 namespace mn {
 namespace {
@@ -32,16 +33,8 @@ void run(Tensor* out, int threads) {
     ex.compute(g);
 }
 
-std::vector<CpuLevel> supported_levels() {
-    std::vector<CpuLevel> levels;
-    for (CpuLevel l : {CpuLevel::Scalar, CpuLevel::Avx2, CpuLevel::Avx512})
-        if (cpu_level_supported(l)) levels.push_back(l);
-    return levels;
-}
-
-struct LevelGuard {
-    ~LevelGuard() { set_cpu_level(detect_cpu_level()); }
-};
+using test::LevelGuard;
+using test::supported_levels;
 
 TEST(Ops, MulMatMatchesReferenceAtOddSizesOnEveryLevel) {
     LevelGuard guard;

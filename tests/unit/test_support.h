@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/error.h"
+#include "kernels/kernels.h"
 
 #ifndef MNIST_SOURCE_DIR
 #define MNIST_SOURCE_DIR "."
@@ -22,6 +23,19 @@
 namespace mn::test {
 
 using Bytes = std::vector<uint8_t>;
+
+// The SIMD levels this CPU runs, scalar first; kernel tests force each in turn.
+inline std::vector<CpuLevel> supported_levels() {
+    std::vector<CpuLevel> levels;
+    for (CpuLevel l : {CpuLevel::Scalar, CpuLevel::Avx2, CpuLevel::Avx512})
+        if (cpu_level_supported(l)) levels.push_back(l);
+    return levels;
+}
+
+// Puts the best level back when a test that forced one ends.
+struct LevelGuard {
+    ~LevelGuard() { set_cpu_level(detect_cpu_level()); }
+};
 
 // A directory of its own for the running test (tests may run in parallel), removed after.
 class TempDir {
