@@ -13,22 +13,32 @@ namespace mn {
 
 Executor::Executor(int n_threads) : pool_(n_threads) {
     const char* env = std::getenv("MNIST_PROFILE");
-    profile_ = env && *env && *env != '0';
-    op_times_.resize(static_cast<size_t>(Op::Count_));
+    if (env && std::strcmp(env, "shapes") == 0)
+        profile_ = Profile::ByShape;
+    else if (env && *env && *env != '0')
+        profile_ = Profile::ByOp;
 }
 
+namespace {
+// "mul_mat [16, 196000] <- [72, 16] [8, 14, 14, 1000]"
+std::string shape_label(const Tensor* t) {
+    std::string s = std::string(op_name(t->op)) + " " + t->shape_string() + " <-";
+    for (const Tensor* src : t->src)
+        if (src) s += " " + src->shape_string();
+    return s;
+}
+}  // namespace
+
 Executor::~Executor() {
-    if (!profile_) return;
+    if (profile_ == Profile::Off) return;
     double total = 0;
-    for (const OpTime& t : op_times_) total += t.ms;
+    std::vector<std::pair<std::string, OpTime>> order(op_times_.begin(), op_times_.end());
+    for (const auto& [name, t] : order) total += t.ms;
     std::fprintf(stderr, "op profile (%d threads), %.1f ms in all:\n", pool_.size(), total);
-    std::vector<size_t> order;
-    for (size_t i = 0; i < op_times_.size(); ++i)
-        if (op_times_[i].calls) order.push_back(i);
-    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return op_times_[a].ms > op_times_[b].ms; });
-    for (size_t i : order)
-        std::fprintf(stderr, "  %-26s %10.1f ms %6.1f%% %10lld calls\n", op_name(static_cast<Op>(i)), op_times_[i].ms,
-                     100.0 * op_times_[i].ms / total, static_cast<long long>(op_times_[i].calls));
+    std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.second.ms > b.second.ms; });
+    for (const auto& [name, t] : order)
+        std::fprintf(stderr, "  %-26s %10.1f ms %6.1f%% %10lld calls\n", name.c_str(), t.ms, 100.0 * t.ms / total,
+                     static_cast<long long>(t.calls));
 }
 
 void Executor::compute(const Graph& graph) {
@@ -47,11 +57,12 @@ void Executor::compute(const Graph& graph) {
         ComputeParams params{ith, n, work_.get() ? work_.get() + ith * work_per_thread_ : nullptr, work_per_thread_};
         for (Tensor* node : graph.nodes) {
             if (op_is_view(node->op)) continue;
-            const auto start = profile_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+            const bool timed = profile_ != Profile::Off;
+            const auto start = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
             forward(params, node);
             pool_.barrier();
-            if (profile_ && ith == 0) {
-                OpTime& t = op_times_[static_cast<size_t>(node->op)];
+            if (timed && ith == 0) {
+                OpTime& t = op_times_[profile_ == Profile::ByShape ? shape_label(node) : op_name(node->op)];
                 t.ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
                 ++t.calls;
             }

@@ -2,7 +2,9 @@
 // Evaluates a graph on the CPU: every thread of the pool walks the nodes in order, computes its
 // share of each, and waits at a barrier before the next node.
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "engine/graph.h"
@@ -18,15 +20,16 @@ public:
     void compute(const Graph& graph);
 
     // With MNIST_PROFILE=1 in the environment, time per op kind is summed over every compute()
-    // and printed to stderr when the executor is destroyed.
+    // and printed to stderr when the executor is destroyed; MNIST_PROFILE=shapes keeps apart
+    // nodes of one kind with different shapes (which layer of the model, forward or backward).
     struct OpTime {
         double ms = 0;
         int64_t calls = 0;
     };
 
 private:
-    bool profile_ = false;
-    std::vector<OpTime> op_times_;
+    enum class Profile { Off, ByOp, ByShape } profile_ = Profile::Off;
+    std::map<std::string, OpTime> op_times_;
     ThreadPool pool_;
     std::unique_ptr<uint8_t, void (*)(void*)> work_{nullptr, std::free};
     size_t work_per_thread_ = 0;

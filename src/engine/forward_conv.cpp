@@ -124,53 +124,42 @@ void forward_max_pool_2d(const ComputeParams& p, Tensor* t) {
     }
 }
 
-// The gradient goes to the first maximum of each window. Threads own whole images, so
-// overlapping windows (stride < k) never write the same element from two threads.
+// The gradient goes to the first maximum of each window (op_params[2]: and only where that
+// maximum is above 0, the relu_backward of a relu before the pooling, engine/fusion.cpp).
 void forward_max_pool_2d_backward(const ComputeParams& p, Tensor* t) {
     const Tensor* dy = t->src[0];
     const Tensor* x = t->src[1];
     const int k = t->op_params[0], s = t->op_params[1];
-    const int64_t C = x->ne[0];
+    const bool positive_only = t->op_params[2] != 0;
+    const int64_t C = x->ne[0], W = x->ne[1], H = x->ne[2], OW = dy->ne[1], OH = dy->ne[2];
+    const bool dense = x->is_contiguous() && dy->is_contiguous() && t->is_contiguous();
+    if (dense && k == s) {
+        // Disjoint windows: threads own output rows, and with them the k rows of dx beneath.
+        int64_t begin, end;
+        split_range(OH * dy->ne[3], p.ith, p.nth, 1, begin, end);
+        const float* xd = static_cast<const float*>(x->data);
+        const float* gd = static_cast<const float*>(dy->data);
+        float* dx = t->f32();
+        for (int64_t row = begin; row < end; ++row) {
+            const int64_t oy = row % OH, n = row / OH;
+            const int64_t at = ((n * H + oy * k) * W) * C;
+            kernels().max_pool_backward_row(xd + at, W, C, gd + row * OW * C, dx + at, OW, k, positive_only);
+            if (oy == OH - 1)  // rows below the last window get no gradient
+                std::fill(dx + ((n * H + OH * k) * W) * C, dx + ((n + 1) * H * W) * C, 0.0f);
+        }
+        return;
+    }
+    // Overlapping windows: threads own whole images, so two threads never add to one element.
     int64_t begin, end;
     split_range(t->ne[3], p.ith, p.nth, 1, begin, end);
-    const bool dense = x->is_contiguous() && dy->is_contiguous() && t->is_contiguous();
     for (int64_t n = begin; n < end; ++n) {
-        for (int64_t y = 0; y < t->ne[2]; ++y)
-            for (int64_t xx = 0; xx < t->ne[1]; ++xx) {
+        for (int64_t y = 0; y < H; ++y)
+            for (int64_t xx = 0; xx < W; ++xx) {
                 float* row = reinterpret_cast<float*>(t->at(0, xx, y, n));
                 std::fill(row, row + C, 0.0f);
             }
-        for (int64_t oy = 0; oy < dy->ne[2]; ++oy)
-            for (int64_t ox = 0; ox < dy->ne[1]; ++ox) {
-                if (dense) {
-                    // Channels are contiguous: track each channel's first maximum, in chunks.
-                    constexpr int64_t kChunk = 64;
-                    const float* g = reinterpret_cast<const float*>(dy->at(0, ox, oy, n));
-                    for (int64_t c0 = 0; c0 < C; c0 += kChunk) {
-                        const int64_t cn = std::min(kChunk, C - c0);
-                        float best[kChunk];
-                        const float* where[kChunk];
-                        const float* first = reinterpret_cast<const float*>(x->at(c0, ox * s, oy * s, n));
-                        for (int64_t c = 0; c < cn; ++c) {
-                            best[c] = first[c];
-                            where[c] = first + c;
-                        }
-                        for (int ky = 0; ky < k; ++ky)
-                            for (int kx = 0; kx < k; ++kx) {
-                                const float* v = reinterpret_cast<const float*>(x->at(c0, ox * s + kx, oy * s + ky, n));
-                                for (int64_t c = 0; c < cn; ++c)
-                                    if (v[c] > best[c]) {
-                                        best[c] = v[c];
-                                        where[c] = v + c;
-                                    }
-                            }
-                        // x and the result share a layout: the same offset addresses both.
-                        const float* x_base = reinterpret_cast<const float*>(x->data);
-                        float* t_base = t->f32();
-                        for (int64_t c = 0; c < cn; ++c) t_base[where[c] - x_base] += g[c0 + c];
-                    }
-                    continue;
-                }
+        for (int64_t oy = 0; oy < OH; ++oy)
+            for (int64_t ox = 0; ox < OW; ++ox)
                 for (int64_t c = 0; c < C; ++c) {
                     int64_t bx = ox * s, by = oy * s;
                     float best = load_f32(x, c, bx, by, n);
@@ -183,9 +172,9 @@ void forward_max_pool_2d_backward(const ComputeParams& p, Tensor* t) {
                                 by = oy * s + ky;
                             }
                         }
+                    if (positive_only && !(best > 0.0f)) continue;
                     *reinterpret_cast<float*>(t->at(c, bx, by, n)) += load_f32(dy, c, ox, oy, n);
                 }
-            }
     }
 }
 

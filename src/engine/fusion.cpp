@@ -31,15 +31,16 @@ bool is_row_bias(const Tensor* b, int64_t m) {
 // Every reader of `from` (and the graph's outputs) now reads `to`.
 void redirect(Graph& g, Consumers& c, Replacements& done, Tensor* from, Tensor* to) {
     done[from] = to;
-    for (Tensor* reader : c[from]) {
+    for (Tensor* reader : c[from])
         for (Tensor*& s : reader->src)
             if (s == from) s = to;
-        // A view of `from` shares its memory: make it share `to`'s (to may itself be a view).
-        if (reader->view_src == from) {
-            reader->view_src = to->view_src ? to->view_src : to;
-            reader->view_offs += to->view_offs;
+    // Views of `from`, direct or through other views, share its memory: make them share `to`'s
+    // (to may itself be a view).
+    for (Tensor* node : g.nodes)
+        if (node->view_src == from) {
+            node->view_src = to->view_src ? to->view_src : to;
+            node->view_offs += to->view_offs;
         }
-    }
     to->flags |= from->flags & (kFlagOutput | kFlagInput);
     if (from->name[0]) to->set_name(from->name);
     auto& into = c[to];
@@ -106,9 +107,26 @@ int fuse_implicit_im2col(Graph& g) {
     return fused;
 }
 
+Replacements fuse_relu_into_pool_backward(Graph& g) {
+    Consumers c = consumers_of(g);
+    Replacements done;
+    for (Tensor* relu_back : std::vector<Tensor*>(g.nodes)) {
+        if (relu_back->op != Op::ReluBackward) continue;
+        Tensor* pool_back = relu_back->src[0];
+        // relu_backward(max_pool_2d_backward(dy, y), y): the pooling read the relu's output y.
+        if (pool_back->op != Op::MaxPool2dBackward || pool_back->src[1] != relu_back->src[1]) continue;
+        if (!only_reader(c, pool_back, relu_back)) continue;
+        pool_back->op_params[2] = 1;  // gradient only where the window's maximum is above 0
+        redirect(g, c, done, relu_back, pool_back);
+    }
+    return done;
+}
+
 Replacements optimize_graph(Graph& g) {
     fuse_implicit_im2col(g);
-    return fuse_mul_mat_epilogues(g);
+    Replacements r = fuse_mul_mat_epilogues(g);
+    for (const auto& [from, to] : fuse_relu_into_pool_backward(g)) r[from] = to;
+    return r;
 }
 
 }  // namespace mn

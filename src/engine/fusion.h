@@ -22,6 +22,10 @@ Tensor* replacement(const Replacements& r, Tensor* t);
 // never written. Training graphs keep it: the kernel's gradient reads it.
 int fuse_implicit_im2col(Graph& graph);
 
+// relu_backward(max_pool_2d_backward(dy, y), y) becomes one max_pool_2d_backward that passes
+// the gradient only where the window's maximum is above 0 (one pass over y instead of three).
+Replacements fuse_relu_into_pool_backward(Graph& graph);
+
 // Every rewrite above, in order.
 Replacements optimize_graph(Graph& graph);
 

@@ -83,6 +83,11 @@ struct KernelTable {
     // Max pooling of one output row of dense [C, W, H, N] activations: x points at the first of
     // the k input rows of its windows (rows of w pixels), y receives ow pixels; window k, stride s.
     void (*max_pool_row)(const float* x, int64_t w, int64_t c, float* y, int64_t ow, int k, int s);
+    // Its gradient for disjoint windows (k == s), one output row: dy (ow pixels) goes to the
+    // first maximum of each window of x, 0 elsewhere (also where the maximum is <= 0 when
+    // positive_only: a relu before the pooling); writes all k rows of dx under the windows.
+    void (*max_pool_backward_row)(const float* x, int64_t w, int64_t c, const float* dy, float* dx, int64_t ow, int k,
+                                  bool positive_only);
     float (*dot)(const float* a, const float* b, int64_t n);
     void (*add)(float* y, const float* a, const float* b, int64_t n);
     void (*relu)(float* y, const float* x, int64_t n);

@@ -26,3 +26,41 @@ void max_pool_row(const float* x, int64_t w, int64_t c, float* y, int64_t ow, in
 #endif
     max_pool_row_vec<1>(x, w, c, y, ow, k, s);
 }
+
+// The gradient of a max pooling with disjoint windows (k == s) for one output row: each window
+// of x gets dy at its first maximum and 0 elsewhere (0 everywhere when positive_only and the
+// maximum is not above 0: the relu before the pooling let nothing through there). Writes the
+// k rows of dx under the windows in full, the pixels right of the last window included.
+template <int VW>
+void max_pool_backward_row_vec(const float* x, int64_t w, int64_t c, const float* dy, float* dx, int64_t ow, int k,
+                               bool positive_only) {
+    using V = Vec<VW>;
+    for (int64_t ox = 0; ox < ow; ++ox, dy += c) {
+        const int64_t first = ox * k * c;
+        for (int64_t i = 0; i < c; i += VW) {
+            V best = load_vec<VW>(x + first + i), where = V{};
+            for (int t = 1; t < k * k; ++t) {
+                const V v = load_vec<VW>(x + first + ((t / k) * w + t % k) * c + i);
+                const V tap = splat_vec<VW>(static_cast<float>(t));
+                where = v > best ? tap : where;
+                best = v > best ? v : best;
+            }
+            V g = load_vec<VW>(dy + i);
+            if (positive_only) g = best > V{} ? g : V{};
+            for (int t = 0; t < k * k; ++t) {
+                const V tap = splat_vec<VW>(static_cast<float>(t));
+                store_vec<VW>(dx + first + ((t / k) * w + t % k) * c + i, where == tap ? g : V{});
+            }
+        }
+    }
+    for (int ky = 0; ky < k; ++ky) std::fill(dx + (ky * w + ow * k) * c, dx + (ky * w + w) * c, 0.0f);
+}
+
+void max_pool_backward_row(const float* x, int64_t w, int64_t c, const float* dy, float* dx, int64_t ow, int k,
+                           bool positive_only) {
+    if (c % W == 0) return max_pool_backward_row_vec<W>(x, w, c, dy, dx, ow, k, positive_only);
+#if MN_VEC_FLOATS >= 8
+    if (c % (W / 2) == 0) return max_pool_backward_row_vec<W / 2>(x, w, c, dy, dx, ow, k, positive_only);
+#endif
+    max_pool_backward_row_vec<1>(x, w, c, dy, dx, ow, k, positive_only);
+}

@@ -308,3 +308,67 @@ TEST(Fusion, ImplicitIm2ColMatchesExplicitConvolution) {
 
 }  // namespace
 }  // namespace mn
+
+namespace mn {
+namespace {
+
+// A small CNN's training graph (conv, bias, relu, max pool, dense, loss, and their gradients)
+// gives the same loss and parameter gradients with every rewrite of optimize_graph as without,
+// on every SIMD level: disjoint windows (with a border column and row no window covers) and
+// overlapping ones. The rewrites must also remove what they promise.
+TEST(Fusion, OptimizedCnnTrainingGraphKeepsLossAndGradients) {
+    struct Case {
+        int64_t c, w, oc;
+        int pad, pool, stride;
+    };
+    test::LevelGuard guard;
+    for (CpuLevel level : test::supported_levels())
+        for (const Case& k : {Case{1, 10, 8, 1, 2, 2}, Case{3, 9, 16, 0, 2, 2}, Case{2, 9, 8, 1, 3, 2}}) {
+            set_cpu_level(level);
+            auto run = [&](bool optimize, std::vector<float>& out) {
+                std::mt19937 rng(13);
+                std::uniform_real_distribution<float> u(-1, 1);
+                const int64_t n = 3, conv_w = k.w + 2 * k.pad - 2, pooled = (conv_w - k.pool) / k.stride + 1;
+                Context p(1 << 22);
+                Tensor* kernel = p.new_tensor(DType::F32, {3, 3, k.c, k.oc});
+                Tensor* bias = p.new_tensor(DType::F32, {k.oc});
+                Tensor* dense = p.new_tensor(DType::F32, {k.oc * pooled * pooled, 4});
+                Tensor* x = p.new_tensor(DType::F32, {k.c, k.w, k.w, n});
+                Tensor* y = p.new_tensor(DType::F32, {4, n});
+                for (Tensor* t : {kernel, bias, dense, x})
+                    for (int64_t i = 0; i < t->nelements(); ++i) t->f32()[i] = u(rng);
+                for (Tensor* t : {kernel, bias, dense}) t->flags |= kFlagParam;
+                std::fill(y->f32(), y->f32() + y->nelements(), 0.0f);
+                for (int64_t b = 0; b < n; ++b) y->f32()[b * 4 + b % 4] = 1.0f;
+                Context ctx;
+                Tensor* h = relu(ctx, add(ctx, conv_2d(ctx, kernel, x, 1, k.pad), bias));
+                Tensor* pooled_h = max_pool_2d(ctx, h, k.pool, k.stride);
+                Tensor* flat = reshape(ctx, pooled_h, {k.oc * pooled * pooled, n});
+                Tensor* loss = cross_entropy_loss(ctx, mul_mat(ctx, dense, flat), y);
+                loss->flags |= kFlagOutput;
+                Graph g;
+                g.build_forward(loss);
+                Gradients grads = build_backward(ctx, g, loss);
+                if (optimize) {
+                    optimize_graph(g);
+                    for (const Tensor* node : g.nodes) EXPECT_NE(node->op, Op::ReluBackward);
+                }
+                GraphAllocator alloc;
+                alloc.allocate(g);
+                Executor(2).compute(g);
+                out.assign(1, loss->f32()[0]);
+                for (Tensor* t : {kernel, bias, dense})
+                    out.insert(out.end(), grads.get(t)->f32(), grads.get(t)->f32() + t->nelements());
+            };
+            std::vector<float> plain, optimized;
+            run(false, plain);
+            run(true, optimized);
+            ASSERT_EQ(plain.size(), optimized.size());
+            for (size_t i = 0; i < plain.size(); ++i)
+                ASSERT_NEAR(plain[i], optimized[i], 1e-4f * (1 + std::fabs(plain[i])))
+                    << cpu_level_name(level) << " case w=" << k.w << " pool=" << k.pool << " at " << i;
+        }
+}
+
+}  // namespace
+}  // namespace mn
