@@ -44,6 +44,9 @@ Tensor* source_gradient(Context& ctx, Tensor* t, int i, Tensor* g) {
             return col2im(ctx, as_contiguous(ctx, g), a, t->op_params[0], t->op_params[1], t->op_params[2], t->op_params[3]);
         case Op::Col2Im:
             return im2col(ctx, as_contiguous(ctx, g), t->op_params[0], t->op_params[1], t->op_params[2], t->op_params[3]);
+        case Op::Conv2d:
+            if (i == 0) return conv_2d_backward_kernel(ctx, t->src[1], as_contiguous(ctx, g), a, t->op_params[1]);
+            return conv_2d_backward_input(ctx, as_contiguous(ctx, g), a, t->src[1], t->op_params[1]);
         case Op::MaxPool2d: return max_pool_2d_backward(ctx, g, a, t->op_params[0], t->op_params[1]);
         case Op::Dropout: return dropout(ctx, g, t->src[1], op_param_f32(t, 0));
         case Op::CrossEntropyLoss:

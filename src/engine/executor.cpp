@@ -54,7 +54,8 @@ void Executor::compute(const Graph& graph) {
         work_per_thread_ = need;
     }
     pool_.run([&](int ith, int n) {
-        ComputeParams params{ith, n, work_.get() ? work_.get() + ith * work_per_thread_ : nullptr, work_per_thread_};
+        ComputeParams params{ith, n, work_.get() ? work_.get() + ith * work_per_thread_ : nullptr, work_per_thread_,
+                             work_.get(), &pool_};
         for (Tensor* node : graph.nodes) {
             if (op_is_view(node->op)) continue;
             const bool timed = profile_ != Profile::Off;

@@ -1,11 +1,20 @@
 #include "engine/forward.h"
 
+#include "engine/threads.h"
+
 namespace mn {
+
+void ComputeParams::barrier() const {
+    if (nth > 1) pool->barrier();
+}
 
 size_t forward_work_bytes(const Tensor* t, int nth) {
     switch (t->op) {
         case Op::MulMat: return forward_mul_mat_work_bytes(t, nth);
         case Op::SumTo: return forward_sum_to_work_bytes(t, nth);
+        case Op::Conv2d:
+        case Op::Conv2dBackInput:
+        case Op::Conv2dBackKernel: return forward_conv_2d_work_bytes(t, nth);
         default: return 0;
     }
 }
@@ -27,6 +36,9 @@ void forward(const ComputeParams& p, Tensor* t) {
         case Op::Repeat: forward_repeat(p, t); return;
         case Op::Im2Col: forward_im2col(p, t); return;
         case Op::Col2Im: forward_col2im(p, t); return;
+        case Op::Conv2d: forward_conv_2d(p, t); return;
+        case Op::Conv2dBackInput: forward_conv_2d_back_input(p, t); return;
+        case Op::Conv2dBackKernel: forward_conv_2d_back_kernel(p, t); return;
         case Op::MaxPool2d: forward_max_pool_2d(p, t); return;
         case Op::MaxPool2dBackward: forward_max_pool_2d_backward(p, t); return;
         case Op::Dropout: forward_dropout(p, t); return;

@@ -10,11 +10,20 @@
 
 namespace mn {
 
+class ThreadPool;
+
 struct ComputeParams {
     int ith = 0;   // this thread
     int nth = 1;   // threads working on the node
     void* work = nullptr;       // this thread's scratch
     size_t work_bytes = 0;
+    // For ops in two phases (partial results per thread, then their sum): every thread's
+    // scratch, work_bytes apart, and the pool whose barrier separates the phases.
+    uint8_t* work_all = nullptr;
+    ThreadPool* pool = nullptr;
+
+    void* work_of(int thread) const { return work_all + static_cast<size_t>(thread) * work_bytes; }
+    void barrier() const;  // all threads of the node wait here (nothing to wait for with one)
 };
 
 // Scratch bytes each thread needs to compute `t` with nth threads.
@@ -45,9 +54,6 @@ inline float load_f32(const Tensor* t, int64_t i0, int64_t i1, int64_t i2, int64
 // Per-op implementations (forward_<family>.cpp).
 void forward_mul_mat(const ComputeParams& p, Tensor* t);
 size_t forward_mul_mat_work_bytes(const Tensor* t, int nth);
-// Whether a mul_mat (an implicit-im2col convolution, engine/fusion.cpp) runs on the direct
-// convolution kernel; its weights are then packed by KernelTable::pack_conv_a.
-bool uses_direct_conv(const Tensor* t);
 void forward_add(const ComputeParams& p, Tensor* t);
 void forward_relu(const ComputeParams& p, Tensor* t);
 void forward_soft_max(const ComputeParams& p, Tensor* t);
@@ -62,6 +68,10 @@ void forward_col2im(const ComputeParams& p, Tensor* t);
 void forward_max_pool_2d(const ComputeParams& p, Tensor* t);
 void forward_max_pool_2d_backward(const ComputeParams& p, Tensor* t);
 void forward_dropout(const ComputeParams& p, Tensor* t);
+void forward_conv_2d(const ComputeParams& p, Tensor* t);
+void forward_conv_2d_back_input(const ComputeParams& p, Tensor* t);
+void forward_conv_2d_back_kernel(const ComputeParams& p, Tensor* t);
+size_t forward_conv_2d_work_bytes(const Tensor* t, int nth);
 void forward_cross_entropy_loss(const ComputeParams& p, Tensor* t);
 void forward_cross_entropy_loss_backward(const ComputeParams& p, Tensor* t);
 void forward_relu_backward(const ComputeParams& p, Tensor* t);

@@ -34,13 +34,7 @@ ConvGather conv_gather_of(const Tensor* t) {
     return g;
 }
 
-bool uses_direct_conv(const Tensor* t) {
-    return t->op == Op::MulMat && t->op_params[1] != 0 && t->op_params[4] == 1 && t->ne[2] == 1 && t->ne[3] == 1 &&
-           kernels().conv_supported(t->ne[0]);
-}
-
 size_t forward_mul_mat_work_bytes(const Tensor* t, int nth) {
-    if (uses_direct_conv(t)) return kernels().conv_workspace(conv_gather_of(t), t->ne[0]);
     const int64_t m = t->ne[0], n = t->ne[1], k = t->src[0]->ne[0];
     if (split_by_columns(n, nth)) {
         int64_t b, e;
@@ -52,31 +46,7 @@ size_t forward_mul_mat_work_bytes(const Tensor* t, int nth) {
     return kernels().gemm_workspace(e - b, n, k);
 }
 
-// A stride-1 convolution by the direct kernel: threads share the output rows of the batch.
-void forward_direct_conv(const ComputeParams& p, Tensor* t) {
-    const Tensor* a = t->src[0];
-    ConvArgs c;
-    c.in = conv_gather_of(t);
-    c.m = t->ne[0];
-    c.a_trans = a->nb[0] != sizeof(float);
-    c.a = static_cast<const float*>(a->data);
-    c.lda = static_cast<int64_t>(a->nb[c.a_trans ? 0 : 1] / sizeof(float));
-    const auto* packed = static_cast<const PackedMatrix*>(t->op_data);
-    if (packed && packed->level == kernels().level) c.a_packed = packed->data.data();
-    c.y = t->f32();
-    c.ldy = static_cast<int64_t>(t->nb[1] / sizeof(float));
-    c.bias = t->src[2] ? static_cast<const float*>(t->src[2]->data) : nullptr;
-    c.relu = t->op_params[0] != 0;
-    const int64_t rows = t->ne[1] / c.in.ow;
-    split_range(rows, p.ith, p.nth, 1, c.row_begin, c.row_end);
-    if (c.row_begin < c.row_end) kernels().conv(c, p.work);
-}
-
 void forward_mul_mat(const ComputeParams& p, Tensor* t) {
-    if (uses_direct_conv(t)) {
-        forward_direct_conv(p, t);
-        return;
-    }
     const Tensor* a = t->src[0];
     const Tensor* b = t->src[1];
     const bool implicit_conv = t->op_params[1] != 0;

@@ -66,7 +66,8 @@ Replacements fuse_mul_mat_epilogues(Graph& g) {
         Tensor* x = add_node->src[0];
         Tensor* bias = add_node->src[1];
         Tensor* product = x->op == Op::Reshape ? x->src[0] : x;
-        if (product->op != Op::MulMat || product->src[2] || product->ne[2] != 1 || product->ne[3] != 1) continue;
+        const bool gemm = product->op == Op::MulMat && product->ne[2] == 1 && product->ne[3] == 1;
+        if (!(gemm || product->op == Op::Conv2d) || product->src[2]) continue;
         if (!is_row_bias(bias, product->ne[0]) || !x->same_shape(*add_node)) continue;
         if (!only_reader(c, x, add_node) || (x != product && !only_reader(c, product, x))) continue;
 

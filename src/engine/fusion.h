@@ -8,7 +8,7 @@ namespace mn {
 
 // relu(mul_mat(a, b) + bias) and mul_mat(a, b) + bias, with bias a vector along the rows
 // (possibly through a reshape of the product), become one mul_mat whose GEMM adds the bias and
-// applies relu as it writes each tile. Readers of the removed add/relu nodes read the product
+// applies relu as it writes each tile; the same for conv_2d, with a bias per output channel. Readers of the removed add/relu nodes read the product
 // instead. Safe after autodiff too: no gradient reads the intermediate values it removes.
 // Returns, for every node removed, the tensor that now holds its value (callers holding
 // pointers to graph outputs look theirs up with `replacement`).
@@ -19,7 +19,8 @@ Tensor* replacement(const Replacements& r, Tensor* t);
 // mul_mat(kernel, reshape(im2col(x))) where nothing else reads the im2col matrix becomes a
 // mul_mat that gathers its columns straight from x (implicit GEMM; op_params[1] = 1 and the
 // geometry in op_params[2..5]). The im2col matrix, 9x the size of x for a 3x3 kernel, is then
-// never written. Training graphs keep it: the kernel's gradient reads it.
+// never written. Training graphs keep it: the kernel's gradient reads it. (Only strided
+// convolutions have an im2col: conv_2d at stride 1 is an op of its own.)
 int fuse_implicit_im2col(Graph& graph);
 
 // relu_backward(max_pool_2d_backward(dy, y), y) becomes one max_pool_2d_backward that passes

@@ -42,14 +42,16 @@ Tensor* repeat(Context& ctx, Tensor* a, const Tensor* like);
 // ---- convolutional networks ----
 // Activations are [C, W, H, N]: channels innermost, then x, then y, then the batch.
 // A column of im2col is the patch (c, kx, ky) with c innermost: for one ky the patch is a
-// contiguous run of KW*C values of x. Kernels are ggml's [KW, KH, IC, OC]; conv_2d permutes
-// them (a small copy) into that patch order.
+// contiguous run of KW*C values of x. Kernels are ggml's [KW, KH, IC, OC].
 //
 // im2col: x [C, W, H, N] -> [C*KW*KH, OW, OH, N], zero outside the image.
 Tensor* im2col(Context& ctx, Tensor* x, int kw, int kh, int stride, int pad);
 // col2im: the adjoint of im2col (overlapping patches add up), back to the shape of `like`.
 Tensor* col2im(Context& ctx, Tensor* cols, const Tensor* like, int kw, int kh, int stride, int pad);
-// conv_2d = kernel · im2col(x): [IC, W, H, N] -> [OC, OW, OH, N].
+// conv_2d = kernel · im2col(x): [IC, W, H, N] -> [OC, OW, OH, N]. At stride 1 it is one op
+// (Op::Conv2d, op_params[1] = pad) computed by the direct convolution kernel, with the same
+// kernel computing its input gradient and a sibling its kernel gradient; other strides build
+// im2col + mul_mat, with the kernel permuted (a small copy) into the patch order.
 Tensor* conv_2d(Context& ctx, Tensor* kernel, Tensor* x, int stride, int pad);
 // Max pooling over k x k windows (no padding; a partial window at the edge is dropped).
 Tensor* max_pool_2d(Context& ctx, Tensor* x, int k, int stride);
@@ -68,6 +70,10 @@ Tensor* cross_entropy_loss(Context& ctx, Tensor* logits, Tensor* labels);
 Tensor* relu_backward(Context& ctx, Tensor* dy, Tensor* y);        // dy * (y > 0)
 Tensor* soft_max_backward(Context& ctx, Tensor* dy, Tensor* y);    // y * (dy - sum(dy * y))
 Tensor* max_pool_2d_backward(Context& ctx, Tensor* dy, Tensor* x, int k, int stride);
+// Of a stride-1 conv_2d y = conv(kernel, x, pad), given dy: the gradients with respect to x
+// (shaped like x) and to the kernel (shaped like kernel).
+Tensor* conv_2d_backward_input(Context& ctx, Tensor* dy, Tensor* kernel, const Tensor* x, int pad);
+Tensor* conv_2d_backward_kernel(Context& ctx, Tensor* x, Tensor* dy, const Tensor* kernel, int pad);
 Tensor* cross_entropy_loss_backward(Context& ctx, Tensor* logits, Tensor* labels, Tensor* dloss);
 
 // Float parameters are stored in op_params as bits.

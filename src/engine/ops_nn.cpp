@@ -90,6 +90,17 @@ Tensor* conv_2d(Context& ctx, Tensor* kernel, Tensor* x, int stride, int pad) {
                                          std::to_string(kernel->ne[2]) + " input channels, got " + x->shape_string());
     const int kw = static_cast<int>(kernel->ne[0]), kh = static_cast<int>(kernel->ne[1]);
     const int64_t oc = kernel->ne[3];
+    if (stride == 1 && kw == kh && pad >= 0 && pad < kw) {
+        check(kernel->type == DType::F32 && x->type == DType::F32 && kernel->is_contiguous() && x->nb[0] == sizeof(float),
+              "conv_2d: needs f32 tensors with dense channels");
+        check(pad >= 0, "conv_2d: bad padding");
+        const int64_t ow = pooled_size(x->ne[1], kw, 1, pad), oh = pooled_size(x->ne[2], kh, 1, pad);
+        check(ow >= 1 && oh >= 1, "conv_2d: kernel larger than the padded image " + x->shape_string());
+        const int64_t ne[kMaxDims] = {oc, ow, oh, x->ne[3]};
+        Tensor* t = new_op(ctx, Op::Conv2d, DType::F32, ne, kernel, x);
+        t->op_params[1] = pad;
+        return t;
+    }
     Tensor* cols = im2col(ctx, x, kw, kh, stride, pad);  // [K, OW, OH, N]
     // [KW, KH, IC, OC] -> [IC, KW, KH, OC]: the patch order of im2col.
     Tensor* k2 = reshape(ctx, cont(ctx, permute(ctx, kernel, 1, 2, 0, 3)), {kw * kh * kernel->ne[2], oc});
@@ -130,6 +141,20 @@ Tensor* relu_backward(Context& ctx, Tensor* dy, Tensor* y) {
 Tensor* soft_max_backward(Context& ctx, Tensor* dy, Tensor* y) {
     require_same_shape(dy, y, "soft_max_backward");
     return new_op(ctx, Op::SoftMaxBackward, DType::F32, y->ne, dy, y);
+}
+
+Tensor* conv_2d_backward_input(Context& ctx, Tensor* dy, Tensor* kernel, const Tensor* x, int pad) {
+    check(dy->ne[0] == kernel->ne[3] && kernel->ne[2] == x->ne[0], "conv_2d_backward_input: shapes do not match");
+    Tensor* t = new_op(ctx, Op::Conv2dBackInput, DType::F32, x->ne, dy, kernel);
+    t->op_params[1] = pad;
+    return t;
+}
+
+Tensor* conv_2d_backward_kernel(Context& ctx, Tensor* x, Tensor* dy, const Tensor* kernel, int pad) {
+    check(dy->ne[0] == kernel->ne[3] && kernel->ne[2] == x->ne[0], "conv_2d_backward_kernel: shapes do not match");
+    Tensor* t = new_op(ctx, Op::Conv2dBackKernel, DType::F32, kernel->ne, x, dy);
+    t->op_params[1] = pad;
+    return t;
 }
 
 Tensor* max_pool_2d_backward(Context& ctx, Tensor* dy, Tensor* x, int k, int stride) {

@@ -9,8 +9,8 @@ constexpr const char* kOpNames[] = {
     "none",        "reshape",    "view",        "permute",     "cont",
     "add",         "scale",      "mul_mat",     "relu",        "soft_max",
     "argmax",      "sum_to",     "repeat",      "im2col",      "col2im",
-    "max_pool_2d", "dropout",    "cross_entropy_loss", "relu_back", "soft_max_back",
-    "max_pool_2d_back", "cross_entropy_loss_back",
+    "conv_2d",     "max_pool_2d", "dropout",    "cross_entropy_loss", "relu_back", "soft_max_back",
+    "max_pool_2d_back", "cross_entropy_loss_back", "conv_2d_back_input", "conv_2d_back_kernel",
 };
 static_assert(sizeof(kOpNames) / sizeof(kOpNames[0]) == static_cast<size_t>(Op::Count_));
 }  // namespace

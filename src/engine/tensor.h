@@ -34,6 +34,7 @@ enum class Op : uint8_t {
     // convolutional networks
     Im2Col,
     Col2Im,
+    Conv2d,
     MaxPool2d,
     Dropout,
     // loss
@@ -43,6 +44,8 @@ enum class Op : uint8_t {
     SoftMaxBackward,
     MaxPool2dBackward,
     CrossEntropyLossBackward,
+    Conv2dBackInput,
+    Conv2dBackKernel,
     Count_  // keep last
 };
 

@@ -49,19 +49,28 @@ struct GemmArgs {
 // Direct convolution at stride 1 (kernels/conv_direct_impl.h): output rows [row_begin, row_end),
 // row r = oy + OH*n, with
 //   y(i, ox, r) = y[(r*OW + ox)*ldy + i] = [relu](bias[i] + sum_p a(i, p) * b(ox + OW*r, p))
-// where b is the implicit im2col matrix of `in` (in.stride must be 1) and a is as in GemmArgs.
+// where b is the implicit im2col matrix of `in` (in.stride must be 1) and a the kernel, packed
+// by KernelTable::pack_conv_weights.
 struct ConvArgs {
     ConvGather in;
-    int64_t m = 0;                    // output channels
-    const float* a = nullptr;
-    int64_t lda = 0;
-    bool a_trans = false;
-    const float* a_packed = nullptr;  // if set, A packed by KernelTable::pack_conv_a
+    int64_t m = 0;                   // output channels
+    const float* weights = nullptr;  // packed
     float* y = nullptr;
     int64_t ldy = 0;
     const float* bias = nullptr;
     bool relu = false;
     int64_t row_begin = 0, row_end = 0;
+};
+
+// The kernel's gradient of a stride-1 convolution (kernels/conv_weight_grad_impl.h), summed over
+// images [image_begin, image_end) and added to dw[p * m + o], p = c + C*(kx + KW*ky):
+//   dw(p, o) += sum over pixels j of dy[j*m + o] * b(j, p), b the implicit im2col matrix of `in`.
+struct ConvWeightGradArgs {
+    ConvGather in;
+    int64_t m = 0;               // output channels
+    const float* dy = nullptr;   // [m, OW, OH, N], dense
+    float* dw = nullptr;
+    int64_t image_begin = 0, image_end = 0;
 };
 
 struct KernelTable {
@@ -74,12 +83,14 @@ struct KernelTable {
     // change between evaluations): size in floats, and the packing.
     size_t (*packed_a_floats)(int64_t m, int64_t k);
     void (*pack_a)(const float* a, int64_t lda, bool trans, int64_t m, int64_t k, float* dst);
-    // Direct convolution, for output channel counts it supports (multiples of half a vector).
-    bool (*conv_supported)(int64_t m);
-    size_t (*conv_workspace)(const ConvGather& in, int64_t m);
+    // Convolution kernels in ggml's layout [KW, KH, C, M] packed for conv(): as they are, or
+    // flipped and transposed (flip) to convolve an output gradient into the input's gradient.
+    size_t (*conv_packed_floats)(int64_t c, int64_t m, int kw, int kh);
+    void (*pack_conv_weights)(const float* kernel, int kw, int kh, int64_t c, int64_t m, bool flip, float* dst);
+    // Scratch bytes per thread for conv() and conv_weight_grad() on images like `in`.
+    size_t (*conv_workspace)(const ConvGather& in);
     void (*conv)(const ConvArgs& args, void* workspace);
-    size_t (*conv_packed_a_floats)(int64_t m, int64_t k);
-    void (*pack_conv_a)(const float* a, int64_t lda, bool trans, int64_t m, int64_t k, float* dst);
+    void (*conv_weight_grad)(const ConvWeightGradArgs& args, void* workspace);
     // Max pooling of one output row of dense [C, W, H, N] activations: x points at the first of
     // the k input rows of its windows (rows of w pixels), y receives ow pixels; window k, stride s.
     void (*max_pool_row)(const float* x, int64_t w, int64_t c, float* y, int64_t ow, int k, int s);

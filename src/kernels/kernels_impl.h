@@ -390,14 +390,16 @@ void relu(float* y, const float* x, int64_t n) {
     for (int64_t i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
 }
 
+#include "kernels/vec_impl.h"
 #include "kernels/conv_direct_impl.h"
+#include "kernels/conv_weight_grad_impl.h"
 #include "kernels/pool_impl.h"
 
 }  // namespace
 
 const KernelTable& table() {
     static const KernelTable t{MN_CPU_LEVEL, cpu_level_name(MN_CPU_LEVEL), gemm_workspace, gemm, packed_a_floats, pack_a,
-                               conv_supported, conv_workspace, conv, conv_packed_a_floats, pack_conv_a,
+                               conv_packed_floats, pack_conv_weights, conv_workspace, conv, conv_weight_grad,
                                max_pool_row, max_pool_backward_row,
                                dot, add, relu};
     return t;

@@ -3,7 +3,6 @@
 #include <cstring>
 
 #include "engine/error.h"
-#include "engine/forward.h"
 #include "engine/fusion.h"
 #include "engine/ops.h"
 
@@ -39,27 +38,28 @@ Predictor::Predictor(const Model& model, int64_t batch, Executor& executor)
     pack_weights();
 }
 
-// Weights do not change while a Predictor lives: pack each weight matrix for the GEMM once,
-// instead of once per batch and thread.
+// Weights do not change while a Predictor lives: pack each weight matrix for the GEMM, and each
+// convolution kernel for the direct convolution, once instead of once per batch and thread.
 void Predictor::pack_weights() {
     const KernelTable& k = kernels();
     for (Tensor* node : g_.graph.nodes) {
         const Tensor* w = node->src[0];
-        if (node->op != Op::MulMat || w->op != Op::None || !(w->flags & kFlagParam) || w->type != DType::F32 ||
-            w->ne[2] != 1 || w->ne[3] != 1 || (w->nb[0] != sizeof(float) && w->nb[1] != sizeof(float)))
-            continue;
-        const bool trans = w->nb[0] != sizeof(float);
-        const int64_t m = w->ne[1], kk = w->ne[0];
+        if (w->op != Op::None || !(w->flags & kFlagParam) || w->type != DType::F32) continue;
+        const float* data = static_cast<const float*>(w->data);
         auto packed = std::make_unique<PackedMatrix>();
         packed->level = k.level;
-        const float* data = static_cast<const float*>(w->data);
-        const int64_t ld = static_cast<int64_t>(w->nb[trans ? 0 : 1] / sizeof(float));
-        if (uses_direct_conv(node)) {
-            packed->data.resize(k.conv_packed_a_floats(m, kk));
-            k.pack_conv_a(data, ld, trans, m, kk, packed->data.data());
-        } else {
+        if (node->op == Op::Conv2d && w->is_contiguous()) {
+            const int kw = static_cast<int>(w->ne[0]), kh = static_cast<int>(w->ne[1]);
+            packed->data.resize(k.conv_packed_floats(w->ne[2], w->ne[3], kw, kh));
+            k.pack_conv_weights(data, kw, kh, w->ne[2], w->ne[3], false, packed->data.data());
+        } else if (node->op == Op::MulMat && w->ne[2] == 1 && w->ne[3] == 1 &&
+                   (w->nb[0] == sizeof(float) || w->nb[1] == sizeof(float))) {
+            const bool trans = w->nb[0] != sizeof(float);
+            const int64_t m = w->ne[1], kk = w->ne[0];
             packed->data.resize(k.packed_a_floats(m, kk));
-            k.pack_a(data, ld, trans, m, kk, packed->data.data());
+            k.pack_a(data, static_cast<int64_t>(w->nb[trans ? 0 : 1] / sizeof(float)), trans, m, kk, packed->data.data());
+        } else {
+            continue;
         }
         node->op_data = packed.get();
         packed_weights_.push_back(std::move(packed));

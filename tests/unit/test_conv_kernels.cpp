@@ -21,111 +21,187 @@ struct ConvCase {
     int k, pad;
 };
 
-// y(i, ox, oy, n) of a stride-1 convolution with weights a(i, c + C*(kx + K*ky)), in double.
-std::vector<double> reference_conv(const ConvCase& cc, const std::vector<float>& x, const std::vector<float>& a,
-                                   const std::vector<float>& bias, bool relu, int64_t ow, int64_t oh) {
-    const int64_t k = cc.c * cc.k * cc.k;
-    std::vector<double> y(static_cast<size_t>(cc.m * ow * oh * cc.n));
-    for (int64_t n = 0; n < cc.n; ++n)
-        for (int64_t oy = 0; oy < oh; ++oy)
-            for (int64_t ox = 0; ox < ow; ++ox)
-                for (int64_t i = 0; i < cc.m; ++i) {
-                    double s = bias[i];
-                    for (int ky = 0; ky < cc.k; ++ky)
-                        for (int kx = 0; kx < cc.k; ++kx) {
-                            const int64_t ix = ox + kx - cc.pad, iy = oy + ky - cc.pad;
-                            if (ix < 0 || ix >= cc.w || iy < 0 || iy >= cc.h) continue;
-                            for (int64_t c = 0; c < cc.c; ++c)
-                                s += double(a[i * k + c + cc.c * (kx + cc.k * ky)]) *
-                                     x[((n * cc.h + iy) * cc.w + ix) * cc.c + c];
-                        }
-                    y[((n * oh + oy) * ow + ox) * cc.m + i] = relu && s < 0 ? 0.0 : s;
-                }
-    return y;
+// The models' layers and odd shapes: rows that split into uneven register tiles, rows narrower
+// than any tile, channel counts of half a vector or of no vector at all, 5x5 and 1x1 kernels.
+const ConvCase kCases[] = {
+    {1, 28, 28, 2, 8, 3, 1},    // ggml's small CNN, first layer
+    {8, 14, 14, 2, 16, 3, 1},   // and second
+    {1, 28, 28, 2, 32, 3, 0},   // the seeds' CNN, first layer
+    {32, 13, 13, 2, 64, 3, 0},  // and second
+    {3, 31, 5, 3, 24, 3, 1},    // a row of 31 pixels; 24 channels = 3 half vectors
+    {5, 4, 6, 2, 48, 3, 0},     // rows narrower than any tile
+    {2, 9, 9, 1, 5, 5, 2},      // 5x5 kernel, padding 2, 5 channels (no vector divides them)
+    {7, 33, 3, 2, 16, 1, 0},    // 1x1 kernel
+};
+
+struct ConvData {
+    ConvCase cc;
+    int64_t ow, oh;
+    std::vector<float> x, kernel, bias, dy;  // kernel in ggml's layout [K, K, C, M]
+    float w(int kx, int ky, int64_t c, int64_t o) const { return kernel[((o * cc.c + c) * cc.k + ky) * cc.k + kx]; }
+    float at(const std::vector<float>& img, int64_t ch, int64_t channels, int64_t x0, int64_t y0, int64_t n, int64_t wd,
+             int64_t ht) const {
+        if (x0 < 0 || x0 >= wd || y0 < 0 || y0 >= ht) return 0.0f;
+        return img[((n * ht + y0) * wd + x0) * channels + ch];
+    }
+};
+
+ConvData make_data(const ConvCase& cc, std::mt19937& rng) {
+    std::uniform_real_distribution<float> u(-1, 1);
+    ConvData d{cc, cc.w + 2 * cc.pad - cc.k + 1, cc.h + 2 * cc.pad - cc.k + 1, {}, {}, {}, {}};
+    d.x.resize(static_cast<size_t>(cc.c * cc.w * cc.h * cc.n));
+    d.kernel.resize(static_cast<size_t>(cc.k * cc.k * cc.c * cc.m));
+    d.bias.resize(static_cast<size_t>(cc.m));
+    d.dy.resize(static_cast<size_t>(cc.m * d.ow * d.oh * cc.n));
+    for (auto* v : {&d.x, &d.kernel, &d.bias, &d.dy})
+        for (float& f : *v) f = u(rng);
+    return d;
+}
+
+// A dense [C, W, H, N] image read by a k x k kernel at stride 1.
+ConvGather gather(const float* x, int64_t c, int64_t w, int64_t h, int64_t ow, int64_t oh, int k, int pad) {
+    ConvGather g;
+    g.x = x;
+    g.c = c;
+    g.w = w;
+    g.h = h;
+    g.sx = c;
+    g.sy = c * w;
+    g.sn = c * w * h;
+    g.ow = ow;
+    g.oh = oh;
+    g.kw = g.kh = k;
+    g.pad = pad;
+    return g;
+}
+
+double tolerance(int64_t depth) { return 1e-4 * (1 + std::sqrt(double(depth))); }
+
+// conv() over rows [0, rows), in two calls splitting them unevenly as two threads would.
+void conv_in_two_calls(const KernelTable& kt, ConvArgs args, int64_t rows) {
+    std::vector<char> ws(kt.conv_workspace(args.in));
+    for (auto [b, e] : {std::pair<int64_t, int64_t>{0, rows / 3}, {rows / 3, rows}}) {
+        args.row_begin = b;
+        args.row_end = e;
+        kt.conv(args, ws.data());
+    }
 }
 
 TEST(ConvKernels, DirectConvolutionMatchesReferenceOnEveryLevel) {
     LevelGuard guard;
     std::mt19937 rng(3);
-    std::uniform_real_distribution<float> u(-1, 1);
-    const ConvCase cases[] = {
-        {1, 28, 28, 2, 8, 3, 1},    // ggml's small CNN, first layer
-        {8, 14, 14, 2, 16, 3, 1},   // and second
-        {1, 28, 28, 2, 32, 3, 0},   // the seeds' CNN, first layer
-        {32, 13, 13, 2, 64, 3, 0},  // and second
-        {3, 31, 5, 3, 24, 3, 1},    // a row of 31 pixels; 24 channels = 3 half vectors
-        {5, 4, 6, 2, 48, 3, 0},     // rows narrower than any tile
-        {2, 9, 9, 1, 8, 5, 2},      // 5x5 kernel, padding 2
-        {7, 33, 3, 2, 16, 1, 0},    // 1x1 kernel
-    };
     for (CpuLevel level : supported_levels()) {
         set_cpu_level(level);
         const KernelTable& kt = kernels();
-        for (const ConvCase& cc : cases) {
-            ASSERT_TRUE(kt.conv_supported(cc.m)) << cpu_level_name(level) << " m=" << cc.m;
-            const int64_t k = cc.c * cc.k * cc.k, ow = cc.w + 2 * cc.pad - cc.k + 1, oh = cc.h + 2 * cc.pad - cc.k + 1;
-            std::vector<float> x(static_cast<size_t>(cc.c * cc.w * cc.h * cc.n)), a(static_cast<size_t>(cc.m * k)),
-                bias(static_cast<size_t>(cc.m));
-            for (auto* v : {&x, &a, &bias})
-                for (float& f : *v) f = u(rng);
-            ConvGather g;
-            g.x = x.data();
-            g.c = cc.c;
-            g.w = cc.w;
-            g.h = cc.h;
-            g.sx = cc.c;
-            g.sy = cc.c * cc.w;
-            g.sn = cc.c * cc.w * cc.h;
-            g.ow = ow;
-            g.oh = oh;
-            g.kw = g.kh = cc.k;
-            g.pad = cc.pad;
-            for (int variant = 0; variant < 3; ++variant) {  // plain; weights packed ahead; transposed A, no relu
-                const bool relu = variant != 2;
-                const std::vector<double> want = reference_conv(cc, x, a, bias, relu, ow, oh);
-                std::vector<float> a_t(a.size()), packed(kt.conv_packed_a_floats(cc.m, k));
-                for (int64_t i = 0; i < cc.m; ++i)
-                    for (int64_t p = 0; p < k; ++p) a_t[p * cc.m + i] = a[i * k + p];
+        for (const ConvCase& cc : kCases) {
+            const ConvData d = make_data(cc, rng);
+            std::vector<float> packed(kt.conv_packed_floats(cc.c, cc.m, cc.k, cc.k));
+            kt.pack_conv_weights(d.kernel.data(), cc.k, cc.k, cc.c, cc.m, false, packed.data());
+            for (bool relu : {false, true}) {
                 ConvArgs args;
-                args.in = g;
+                args.in = gather(d.x.data(), cc.c, cc.w, cc.h, d.ow, d.oh, cc.k, cc.pad);
                 args.m = cc.m;
-                args.a = variant == 2 ? a_t.data() : a.data();
-                args.lda = variant == 2 ? cc.m : k;
-                args.a_trans = variant == 2;
-                if (variant == 1) {
-                    kt.pack_conv_a(a.data(), k, false, cc.m, k, packed.data());
-                    args.a_packed = packed.data();
-                }
-                std::vector<float> y(want.size(), NAN);
+                args.weights = packed.data();
+                std::vector<float> y(static_cast<size_t>(cc.m * d.ow * d.oh * cc.n), NAN);
                 args.y = y.data();
                 args.ldy = cc.m;
-                args.bias = bias.data();
+                args.bias = d.bias.data();
                 args.relu = relu;
-                std::vector<char> ws(kt.conv_workspace(g, cc.m));
-                // Two calls splitting the rows unevenly, as two threads would.
-                const int64_t rows = oh * cc.n, split = rows / 3;
-                for (auto [b, e] : {std::pair<int64_t, int64_t>{0, split}, {split, rows}}) {
-                    args.row_begin = b;
-                    args.row_end = e;
-                    kt.conv(args, ws.data());
-                }
-                for (size_t i = 0; i < want.size(); ++i)
-                    ASSERT_NEAR(y[i], want[i], 1e-4 * (1 + std::sqrt(double(k))))
-                        << cpu_level_name(level) << " c=" << cc.c << " w=" << cc.w << " m=" << cc.m << " variant "
-                        << variant << " at " << i;
+                conv_in_two_calls(kt, args, d.oh * cc.n);
+                for (int64_t n = 0; n < cc.n; ++n)
+                    for (int64_t oy = 0; oy < d.oh; ++oy)
+                        for (int64_t ox = 0; ox < d.ow; ++ox)
+                            for (int64_t o = 0; o < cc.m; ++o) {
+                                double s = d.bias[o];
+                                for (int ky = 0; ky < cc.k; ++ky)
+                                    for (int kx = 0; kx < cc.k; ++kx)
+                                        for (int64_t c = 0; c < cc.c; ++c)
+                                            s += double(d.w(kx, ky, c, o)) *
+                                                 d.at(d.x, c, cc.c, ox + kx - cc.pad, oy + ky - cc.pad, n, cc.w, cc.h);
+                                if (relu && s < 0) s = 0;
+                                ASSERT_NEAR(y[((n * d.oh + oy) * d.ow + ox) * cc.m + o], s, tolerance(cc.c * cc.k * cc.k))
+                                    << cpu_level_name(level) << " c=" << cc.c << " w=" << cc.w << " m=" << cc.m;
+                            }
             }
         }
     }
 }
 
-TEST(ConvKernels, DirectConvolutionDeclinesChannelCountsItCannotTile) {
+// The input's gradient: dx(c, x, y) = sum over o, kx, ky of w(kx, ky, c, o) * dy(o, x+pad-kx, y+pad-ky),
+// computed by conv() on dy with the flipped kernel.
+TEST(ConvKernels, FlippedKernelGivesTheInputGradientOnEveryLevel) {
+    LevelGuard guard;
+    std::mt19937 rng(5);
     for (CpuLevel level : supported_levels()) {
-        const KernelTable& t = level == CpuLevel::Scalar ? kernels_scalar::table()
-                               : level == CpuLevel::Avx2 ? kernels_avx2::table()
-                                                         : kernels_avx512::table();
-        EXPECT_FALSE(t.conv_supported(0));
-        EXPECT_TRUE(t.conv_supported(16));
-        EXPECT_EQ(t.conv_supported(5), level == CpuLevel::Scalar) << cpu_level_name(level);
+        set_cpu_level(level);
+        const KernelTable& kt = kernels();
+        for (const ConvCase& cc : kCases) {
+            if (cc.pad > cc.k - 1) continue;
+            const ConvData d = make_data(cc, rng);
+            std::vector<float> packed(kt.conv_packed_floats(cc.c, cc.m, cc.k, cc.k));
+            kt.pack_conv_weights(d.kernel.data(), cc.k, cc.k, cc.c, cc.m, true, packed.data());
+            ConvArgs args;
+            args.in = gather(d.dy.data(), cc.m, d.ow, d.oh, cc.w, cc.h, cc.k, cc.k - 1 - cc.pad);
+            args.m = cc.c;
+            args.weights = packed.data();
+            std::vector<float> dx(d.x.size(), NAN);
+            args.y = dx.data();
+            args.ldy = cc.c;
+            conv_in_two_calls(kt, args, cc.h * cc.n);
+            for (int64_t n = 0; n < cc.n; ++n)
+                for (int64_t y = 0; y < cc.h; ++y)
+                    for (int64_t x = 0; x < cc.w; ++x)
+                        for (int64_t c = 0; c < cc.c; ++c) {
+                            double s = 0;
+                            for (int ky = 0; ky < cc.k; ++ky)
+                                for (int kx = 0; kx < cc.k; ++kx)
+                                    for (int64_t o = 0; o < cc.m; ++o)
+                                        s += double(d.w(kx, ky, c, o)) *
+                                             d.at(d.dy, o, cc.m, x + cc.pad - kx, y + cc.pad - ky, n, d.ow, d.oh);
+                            ASSERT_NEAR(dx[((n * cc.h + y) * cc.w + x) * cc.c + c], s, tolerance(cc.m * cc.k * cc.k))
+                                << cpu_level_name(level) << " c=" << cc.c << " w=" << cc.w << " m=" << cc.m;
+                        }
+        }
+    }
+}
+
+// The kernel's gradient, summed over images given in two calls (as two threads' shares).
+TEST(ConvKernels, WeightGradientMatchesReferenceOnEveryLevel) {
+    LevelGuard guard;
+    std::mt19937 rng(7);
+    for (CpuLevel level : supported_levels()) {
+        set_cpu_level(level);
+        const KernelTable& kt = kernels();
+        for (const ConvCase& cc : kCases) {
+            const ConvData d = make_data(cc, rng);
+            const int64_t taps = cc.c * cc.k * cc.k;
+            ConvWeightGradArgs args;
+            args.in = gather(d.x.data(), cc.c, cc.w, cc.h, d.ow, d.oh, cc.k, cc.pad);
+            args.m = cc.m;
+            args.dy = d.dy.data();
+            std::vector<float> dw(static_cast<size_t>(taps * cc.m), 0.0f);
+            args.dw = dw.data();
+            std::vector<char> ws(kt.conv_workspace(args.in));
+            for (auto [b, e] : {std::pair<int64_t, int64_t>{0, cc.n / 2}, {cc.n / 2, cc.n}}) {
+                args.image_begin = b;
+                args.image_end = e;
+                kt.conv_weight_grad(args, ws.data());
+            }
+            for (int ky = 0; ky < cc.k; ++ky)
+                for (int kx = 0; kx < cc.k; ++kx)
+                    for (int64_t c = 0; c < cc.c; ++c)
+                        for (int64_t o = 0; o < cc.m; ++o) {
+                            double s = 0;
+                            for (int64_t n = 0; n < cc.n; ++n)
+                                for (int64_t oy = 0; oy < d.oh; ++oy)
+                                    for (int64_t ox = 0; ox < d.ow; ++ox)
+                                        s += double(d.dy[((n * d.oh + oy) * d.ow + ox) * cc.m + o]) *
+                                             d.at(d.x, c, cc.c, ox + kx - cc.pad, oy + ky - cc.pad, n, cc.w, cc.h);
+                            ASSERT_NEAR(dw[(c + cc.c * (kx + cc.k * ky)) * cc.m + o], s,
+                                        tolerance(d.ow * d.oh * cc.n))
+                                << cpu_level_name(level) << " c=" << cc.c << " w=" << cc.w << " m=" << cc.m;
+                        }
+        }
     }
 }
 

@@ -1,0 +1,143 @@
+// The stride-1 convolution op and its two gradients, on the direct convolution kernels
+// (kernels/conv_direct_impl.h, kernels/conv_weight_grad_impl.h). All three read images in
+// place: no im2col matrix is ever written.
+#include "engine/forward.h"
+#include "kernels/kernels.h"
+
+namespace mn {
+
+namespace {
+
+// Image x (dense channels) read by a kw x kh kernel at stride 1 into an ow x oh output.
+ConvGather gather_of(const Tensor* x, int kw, int kh, int pad, int64_t ow, int64_t oh) {
+    ConvGather g;
+    g.x = static_cast<const float*>(x->data);
+    g.c = x->ne[0];
+    g.w = x->ne[1];
+    g.h = x->ne[2];
+    g.sx = static_cast<int64_t>(x->nb[1] / sizeof(float));
+    g.sy = static_cast<int64_t>(x->nb[2] / sizeof(float));
+    g.sn = static_cast<int64_t>(x->nb[3] / sizeof(float));
+    g.ow = ow;
+    g.oh = oh;
+    g.kw = kw;
+    g.kh = kh;
+    g.stride = 1;
+    g.pad = pad;
+    return g;
+}
+
+int kernel_w(const Tensor* kernel) { return static_cast<int>(kernel->ne[0]); }
+int kernel_h(const Tensor* kernel) { return static_cast<int>(kernel->ne[1]); }
+
+// The gradient with respect to the input convolves dy with the flipped kernel, padded so that
+// the result has the input's size.
+ConvGather back_input_gather(const Tensor* t) {
+    const Tensor* dy = t->src[0];
+    const Tensor* kernel = t->src[1];
+    return gather_of(dy, kernel_w(kernel), kernel_h(kernel), kernel_w(kernel) - 1 - t->op_params[1], t->ne[1], t->ne[2]);
+}
+
+ConvGather forward_gather(const Tensor* t) {
+    const Tensor* kernel = t->src[0];
+    return gather_of(t->src[1], kernel_w(kernel), kernel_h(kernel), t->op_params[1], t->ne[1], t->ne[2]);
+}
+
+ConvGather back_kernel_gather(const Tensor* t) {
+    const Tensor* dy = t->src[1];
+    return gather_of(t->src[0], kernel_w(t), kernel_h(t), t->op_params[1], dy->ne[1], dy->ne[2]);
+}
+
+// Floats rounded up to whole cache lines, so that what follows in the scratch stays aligned.
+size_t line_floats(size_t n) { return (n + 15) / 16 * 16; }
+
+size_t kernel_floats(const Tensor* kernel) { return static_cast<size_t>(kernel->nelements()); }
+
+}  // namespace
+
+size_t forward_conv_2d_work_bytes(const Tensor* t, int /*nth*/) {
+    const KernelTable& k = kernels();
+    switch (t->op) {
+        case Op::Conv2d:  // the packed kernel, then the image scratch
+            return line_floats(kernel_floats(t->src[0])) * sizeof(float) + k.conv_workspace(forward_gather(t));
+        case Op::Conv2dBackInput:
+            return line_floats(kernel_floats(t->src[1])) * sizeof(float) + k.conv_workspace(back_input_gather(t));
+        case Op::Conv2dBackKernel:  // this thread's partial sums, then the image scratch
+            return line_floats(kernel_floats(t)) * sizeof(float) + k.conv_workspace(back_kernel_gather(t));
+        default: return 0;
+    }
+}
+
+void forward_conv_2d(const ComputeParams& p, Tensor* t) {
+    const Tensor* kernel = t->src[0];
+    const KernelTable& k = kernels();
+    float* ws = static_cast<float*>(p.work);
+    ConvArgs a;
+    a.in = forward_gather(t);
+    a.m = t->ne[0];
+    // Weights packed once ahead (models/inference.cpp) for this level, else by each thread here.
+    const auto* packed = static_cast<const PackedMatrix*>(t->op_data);
+    if (packed && packed->level == k.level) {
+        a.weights = packed->data.data();
+    } else {
+        k.pack_conv_weights(static_cast<const float*>(kernel->data), a.in.kw, a.in.kh, a.in.c, a.m, false, ws);
+        a.weights = ws;
+    }
+    ws += line_floats(kernel_floats(kernel));
+    a.y = t->f32();
+    a.ldy = a.m;
+    a.bias = t->src[2] ? static_cast<const float*>(t->src[2]->data) : nullptr;  // engine/fusion.cpp
+    a.relu = t->op_params[0] != 0;
+    split_range(t->ne[2] * t->ne[3], p.ith, p.nth, 1, a.row_begin, a.row_end);
+    if (a.row_begin < a.row_end) k.conv(a, ws);
+}
+
+void forward_conv_2d_back_input(const ComputeParams& p, Tensor* t) {
+    const Tensor* kernel = t->src[1];
+    const KernelTable& k = kernels();
+    float* ws = static_cast<float*>(p.work);
+    ConvArgs a;
+    a.in = back_input_gather(t);
+    a.m = t->ne[0];
+    k.pack_conv_weights(static_cast<const float*>(kernel->data), a.in.kw, a.in.kh, a.m, a.in.c, true, ws);
+    a.weights = ws;
+    ws += line_floats(kernel_floats(kernel));
+    a.y = t->f32();
+    a.ldy = a.m;
+    split_range(t->ne[2] * t->ne[3], p.ith, p.nth, 1, a.row_begin, a.row_end);
+    if (a.row_begin < a.row_end) k.conv(a, ws);
+}
+
+// Two phases: each thread sums its share of the images into partial sums in its scratch; after
+// a barrier, threads add up everyone's partial sums for disjoint parts of the result.
+void forward_conv_2d_back_kernel(const ComputeParams& p, Tensor* t) {
+    const KernelTable& k = kernels();
+    const int64_t m = t->ne[3], n_taps = t->ne[0] * t->ne[1] * t->ne[2];  // p = c + C*(kx + KW*ky)
+    const size_t partial_floats = line_floats(kernel_floats(t));
+    float* partial = static_cast<float*>(p.work);
+    std::fill(partial, partial + n_taps * m, 0.0f);
+    ConvWeightGradArgs a;
+    a.in = back_kernel_gather(t);
+    a.m = m;
+    a.dy = static_cast<const float*>(t->src[1]->data);
+    a.dw = partial;
+    split_range(t->src[1]->ne[3], p.ith, p.nth, 1, a.image_begin, a.image_end);
+    if (a.image_begin < a.image_end) k.conv_weight_grad(a, partial + partial_floats);
+    p.barrier();
+
+    // The result in ggml's kernel layout [KW, KH, C, M]: element (kx, ky, c, o).
+    const int64_t kw = t->ne[0], kh = t->ne[1], c = t->ne[2];
+    int64_t begin, end;
+    split_range(t->nelements(), p.ith, p.nth, 64, begin, end);
+    float* out = t->f32();
+    for (int64_t e = begin; e < end; ++e) {
+        const int64_t kx = e % kw, ky = (e / kw) % kh, ch = (e / (kw * kh)) % c, o = e / (kw * kh * c);
+        const int64_t at = (ch + c * (kx + kw * ky)) * m + o;
+        float sum = 0.0f;
+        for (int th = 0; th < p.nth; ++th)
+            sum += (th == p.ith ? partial : static_cast<const float*>(p.work_of(th)))[at];
+        out[e] = sum;
+    }
+}
+
+}  // namespace mn
