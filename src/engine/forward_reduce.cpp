@@ -4,10 +4,39 @@
 
 #include "engine/forward.h"
 #include "engine/ops.h"
+#include "kernels/kernels.h"
 
 namespace mn {
 
+namespace {
+// sum_to a [C] row from a dense [C, ...] tensor: a bias gradient, summed over ~10^6 pixels.
+bool sums_columns(const Tensor* t) {
+    const Tensor* a = t->src[0];
+    return t->nelements() == t->ne[0] && a->ne[0] == t->ne[0] && a->is_contiguous();
+}
+
+// Two phases: each thread sums a share of the rows into double partial sums in its scratch;
+// after a barrier, threads add up everyone's partials (in thread order) for disjoint columns.
+void sum_columns(const ComputeParams& p, Tensor* t) {
+    const Tensor* a = t->src[0];
+    const int64_t c = t->ne[0], rows = a->nelements() / c;
+    double* partial = static_cast<double*>(p.work);
+    std::fill(partial, partial + c, 0.0);
+    int64_t begin, end;
+    split_range(rows, p.ith, p.nth, 64, begin, end);
+    if (begin < end) kernels().sum_rows(static_cast<const float*>(a->data) + begin * c, end - begin, c, partial);
+    p.barrier();
+    split_range(c, p.ith, p.nth, 1, begin, end);
+    for (int64_t i = begin; i < end; ++i) {
+        double s = 0.0;
+        for (int th = 0; th < p.nth; ++th) s += (th == p.ith ? partial : static_cast<const double*>(p.work_of(th)))[i];
+        t->f32()[i] = static_cast<float>(s);
+    }
+}
+}  // namespace
+
 size_t forward_sum_to_work_bytes(const Tensor* t, int nth) {
+    if (sums_columns(t)) return static_cast<size_t>(t->ne[0]) * sizeof(double);
     int64_t begin, end;
     split_range(t->nelements(), 0, nth, 1, begin, end);
     return static_cast<size_t>(end - begin) * sizeof(double);
@@ -28,6 +57,10 @@ void forward_scale(const ComputeParams& p, Tensor* t) {
 // Each thread owns a range of output elements and scans every source row that feeds them, in
 // order, so every sum is taken in the same order whatever the thread count.
 void forward_sum_to(const ComputeParams& p, Tensor* t) {
+    if (sums_columns(t)) {
+        sum_columns(p, t);
+        return;
+    }
     const Tensor* a = t->src[0];
     int64_t begin, end;
     split_range(t->nelements(), p.ith, p.nth, 1, begin, end);

@@ -99,6 +99,8 @@ struct KernelTable {
     // positive_only: a relu before the pooling); writes all k rows of dx under the windows.
     void (*max_pool_backward_row)(const float* x, int64_t w, int64_t c, const float* dy, float* dx, int64_t ow, int k,
                                   bool positive_only);
+    // acc[i] += sum over r < rows of x[r*c + i] (x dense): column sums, as a bias gradient.
+    void (*sum_rows)(const float* x, int64_t rows, int64_t c, double* acc);
     float (*dot)(const float* a, const float* b, int64_t n);
     void (*add)(float* y, const float* a, const float* b, int64_t n);
     void (*relu)(float* y, const float* x, int64_t n);

@@ -400,7 +400,7 @@ void relu(float* y, const float* x, int64_t n) {
 const KernelTable& table() {
     static const KernelTable t{MN_CPU_LEVEL, cpu_level_name(MN_CPU_LEVEL), gemm_workspace, gemm, packed_a_floats, pack_a,
                                conv_packed_floats, pack_conv_weights, conv_workspace, conv, conv_weight_grad,
-                               max_pool_row, max_pool_backward_row,
+                               max_pool_row, max_pool_backward_row, sum_rows,
                                dot, add, relu};
     return t;
 }

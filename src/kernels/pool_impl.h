@@ -64,3 +64,35 @@ void max_pool_backward_row(const float* x, int64_t w, int64_t c, const float* dy
 #endif
     max_pool_backward_row_vec<1>(x, w, c, dy, dx, ow, k, positive_only);
 }
+
+// Column sums of a dense rows x c matrix added to acc[c] (a bias gradient: the sum over every
+// pixel of the batch). Floats summed in blocks of rows, each block's sums added in double, so
+// that a million rows lose no more precision than a few hundred do.
+template <int VW>
+void sum_rows_vec(const float* x, int64_t rows, int64_t c, double* acc) {
+    using V = Vec<VW>;
+    constexpr int64_t kBlock = 256;
+    for (int64_t r0 = 0; r0 < rows; r0 += kBlock) {
+        const int64_t r1 = std::min(rows, r0 + kBlock);
+        for (int64_t i = 0; i < c; i += VW) {
+            V s0 = V{}, s1 = V{};
+            int64_t r = r0;
+            for (; r + 1 < r1; r += 2) {
+                s0 += load_vec<VW>(x + r * c + i);
+                s1 += load_vec<VW>(x + (r + 1) * c + i);
+            }
+            if (r < r1) s0 += load_vec<VW>(x + r * c + i);
+            float lanes[VW];
+            store_vec<VW>(lanes, s0 + s1);
+            for (int l = 0; l < VW; ++l) acc[i + l] += lanes[l];
+        }
+    }
+}
+
+void sum_rows(const float* x, int64_t rows, int64_t c, double* acc) {
+    if (c % W == 0) return sum_rows_vec<W>(x, rows, c, acc);
+#if MN_VEC_FLOATS >= 8
+    if (c % (W / 2) == 0) return sum_rows_vec<W / 2>(x, rows, c, acc);
+#endif
+    sum_rows_vec<1>(x, rows, c, acc);
+}

@@ -266,3 +266,34 @@ TEST(Ops, PrePackedWeightsGiveTheSameProduct) {
 
 }  // namespace
 }  // namespace mn
+
+namespace mn {
+namespace {
+
+// A bias gradient: sum_to [C] of a dense [C, W, H, N] tensor, summed in two phases across threads
+// (per-thread partial sums, then their sum), against a double reference on every level.
+TEST(Ops, SumToColumnsMatchesReferenceOnEveryLevel) {
+    test::LevelGuard guard;
+    std::mt19937 rng(9);
+    for (CpuLevel level : test::supported_levels()) {
+        set_cpu_level(level);
+        for (int64_t c : {1, 5, 8, 16, 24, 64})
+            for (int threads : {1, 2, 3}) {
+                Context w(1 << 22);
+                Tensor* a = w.new_tensor(DType::F32, {c, 13, 11, 7});
+                fill_random(a, rng);
+                const int64_t like[kMaxDims] = {c, 1, 1, 1};
+                Context g;
+                Tensor* s = sum_to(g, a, like);
+                run(s, threads);
+                for (int64_t i = 0; i < c; ++i) {
+                    double ref = 0;
+                    for (int64_t r = 0; r < a->nelements() / c; ++r) ref += a->f32()[r * c + i];
+                    ASSERT_NEAR(s->f32()[i], ref, 1e-4) << cpu_level_name(level) << " c=" << c << " threads " << threads;
+                }
+            }
+    }
+}
+
+}  // namespace
+}  // namespace mn
