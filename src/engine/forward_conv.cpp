@@ -17,13 +17,6 @@ struct ConvGeometry {
 
 ConvGeometry geometry_of(const Tensor* t) { return {t->op_params[0], t->op_params[1], t->op_params[2], t->op_params[3]}; }
 
-// Counter-based randomness: the keep/drop decision for element i depends only on (seed, i).
-inline uint64_t mix64(uint64_t z) {
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
 }  // namespace
 
 // cols(p, ox, oy, n) with p = c + C*(kx + KW*ky) holds x(c, ox*s + kx - pad, oy*s + ky - pad, n):
@@ -192,12 +185,14 @@ void forward_dropout(const ComputeParams& p, Tensor* t) {
         const RowIndex r = row_index(t, row);
         float* y = reinterpret_cast<float*>(t->at(0, r.i1, r.i2, r.i3));
         const uint64_t base = static_cast<uint64_t>(row * t->ne[0]);
-        const float* xr = reinterpret_cast<const float*>(x->at(0, r.i1, r.i2, r.i3));
-        const bool dense = x->nb[0] == sizeof(float);
+        if (x->nb[0] == sizeof(float)) {
+            kernels().dropout(reinterpret_cast<const float*>(x->at(0, r.i1, r.i2, r.i3)), y, t->ne[0], key, base, threshold,
+                              keep_scale);
+            continue;
+        }
         for (int64_t i = 0; i < t->ne[0]; ++i) {
-            const bool keep = (mix64(key ^ mix64(base + static_cast<uint64_t>(i))) >> 40) >= threshold;
-            const float v = dense ? xr[i] : load_f32(x, i, r.i1, r.i2, r.i3);
-            y[i] = keep ? v * keep_scale : 0.0f;
+            const float v = load_f32(x, i, r.i1, r.i2, r.i3);
+            kernels().dropout(&v, y + i, 1, key, base + static_cast<uint64_t>(i), threshold, keep_scale);
         }
     }
 }

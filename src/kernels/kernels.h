@@ -104,6 +104,8 @@ struct KernelTable {
     float (*dot)(const float* a, const float* b, int64_t n);
     void (*add)(float* y, const float* a, const float* b, int64_t n);
     void (*relu)(float* y, const float* x, int64_t n);
+    // y[i] = x[i] * scale if hash(key, first + i) >> 40 >= threshold, else 0 (engine/ops.h: dropout).
+    void (*dropout)(const float* x, float* y, int64_t n, uint64_t key, uint64_t first, uint64_t threshold, float scale);
 };
 
 // A weight matrix packed for one kernel level (see KernelTable::pack_a).

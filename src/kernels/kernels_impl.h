@@ -386,6 +386,21 @@ void add(float* y, const float* a, const float* b, int64_t n) {
     for (; i < n; ++i) y[i] = a[i] + b[i];
 }
 
+// Counter-based dropout: element i is kept when a 24-bit hash of (key, first + i) is at or above
+// the threshold. Plain integer loops that the compiler vectorises (64-bit multiplies on AVX-512).
+inline uint64_t mix64(uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+void dropout(const float* x, float* y, int64_t n, uint64_t key, uint64_t first, uint64_t threshold, float scale) {
+    for (int64_t i = 0; i < n; ++i) {
+        const bool keep = (mix64(key ^ mix64(first + static_cast<uint64_t>(i))) >> 40) >= threshold;
+        y[i] = keep ? x[i] * scale : 0.0f;
+    }
+}
+
 void relu(float* y, const float* x, int64_t n) {
     for (int64_t i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
 }
@@ -401,7 +416,7 @@ const KernelTable& table() {
     static const KernelTable t{MN_CPU_LEVEL, cpu_level_name(MN_CPU_LEVEL), gemm_workspace, gemm, packed_a_floats, pack_a,
                                conv_packed_floats, pack_conv_weights, conv_workspace, conv, conv_weight_grad,
                                max_pool_row, max_pool_backward_row, sum_rows,
-                               dot, add, relu};
+                               dot, add, relu, dropout};
     return t;
 }
 
