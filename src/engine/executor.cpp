@@ -41,6 +41,14 @@ Executor::~Executor() {
                      static_cast<long long>(t.calls));
 }
 
+void Executor::parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
+    pool_.run([&](int ith, int nth) {
+        int64_t begin, end;
+        split_range(n, ith, nth, grain, begin, end);
+        if (begin < end) fn(begin, end);
+    });
+}
+
 void Executor::compute(const Graph& graph) {
     const int nth = pool_.size();
     size_t need = 0;

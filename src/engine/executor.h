@@ -2,6 +2,7 @@
 // Evaluates a graph on the CPU: every thread of the pool walks the nodes in order, computes its
 // share of each, and waits at a barrier before the next node.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -18,6 +19,9 @@ public:
     ~Executor();
     int n_threads() const { return pool_.size(); }
     void compute(const Graph& graph);
+    // fn(begin, end) on every thread for its share of [0, n), in whole multiples of grain: the
+    // pool for the work around a graph (filling a batch, the optimizer's update).
+    void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t begin, int64_t end)>& fn);
 
     // With MNIST_PROFILE=1 in the environment, time per op kind is summed over every compute()
     // and printed to stderr when the executor is destroyed; MNIST_PROFILE=shapes keeps apart

@@ -12,6 +12,26 @@ constexpr int64_t kColumnGrain = 16;
 constexpr int64_t kRowGrain = 32;
 
 bool split_by_columns(int64_t n, int nth) { return n >= 2 * kColumnGrain * nth; }
+
+// Threads that share the columns all read every row of A: when A is not packed ahead (weights
+// that change every training step, activations), they pack it together, each its share of
+// the rows, into one buffer behind thread 0's GEMM scratch.
+bool packs_a_together(const Tensor* t, int nth) {
+    const Tensor* a = t->src[0];
+    return nth > 1 && split_by_columns(t->ne[1], nth) && t->ne[2] == 1 && t->ne[3] == 1 && a->ne[2] == 1 &&
+           a->ne[3] == 1 && t->op_data == nullptr && (a->nb[0] == sizeof(float) || a->nb[1] == sizeof(float));
+}
+
+size_t gemm_scratch_bytes(const Tensor* t, int nth) {
+    const int64_t m = t->ne[0], n = t->ne[1], k = t->src[0]->ne[0];
+    int64_t b, e;
+    if (split_by_columns(n, nth)) {
+        split_range(n, 0, nth, kColumnGrain, b, e);
+        return (kernels().gemm_workspace(m, e - b, k) + 63) / 64 * 64;
+    }
+    split_range(m, 0, nth, kRowGrain, b, e);
+    return kernels().gemm_workspace(e - b, n, k);
+}
 }  // namespace
 
 // A mul_mat whose B is an implicit im2col of an image (engine/fusion.cpp).
@@ -35,15 +55,9 @@ ConvGather conv_gather_of(const Tensor* t) {
 }
 
 size_t forward_mul_mat_work_bytes(const Tensor* t, int nth) {
-    const int64_t m = t->ne[0], n = t->ne[1], k = t->src[0]->ne[0];
-    if (split_by_columns(n, nth)) {
-        int64_t b, e;
-        split_range(n, 0, nth, kColumnGrain, b, e);
-        return kernels().gemm_workspace(m, e - b, k);
-    }
-    int64_t b, e;
-    split_range(m, 0, nth, kRowGrain, b, e);
-    return kernels().gemm_workspace(e - b, n, k);
+    size_t bytes = gemm_scratch_bytes(t, nth);
+    if (packs_a_together(t, nth)) bytes += kernels().packed_a_floats(t->ne[0], t->src[0]->ne[0]) * sizeof(float);
+    return bytes;
 }
 
 void forward_mul_mat(const ComputeParams& p, Tensor* t) {
@@ -53,6 +67,18 @@ void forward_mul_mat(const ComputeParams& p, Tensor* t) {
     const ConvGather gather = implicit_conv ? conv_gather_of(t) : ConvGather{};
     const int64_t m = t->ne[0], n = t->ne[1], k = a->ne[0];
     const bool by_columns = split_by_columns(n, p.nth);
+    const float* packed_together = nullptr;
+    if (packs_a_together(t, p.nth) && p.work_all) {
+        const KernelTable& kt = kernels();
+        const bool trans = a->nb[0] != sizeof(float);
+        float* shared = reinterpret_cast<float*>(static_cast<uint8_t*>(p.work_of(0)) + gemm_scratch_bytes(t, p.nth));
+        int64_t row_begin, row_end;
+        split_range(m, p.ith, p.nth, kt.pack_a_grain(m), row_begin, row_end);
+        kt.pack_a(static_cast<const float*>(a->data), static_cast<int64_t>(a->nb[trans ? 0 : 1] / sizeof(float)), trans,
+                  m, k, row_begin, row_end, shared);
+        p.barrier();
+        packed_together = shared;
+    }
     int64_t begin, end;
     split_range(by_columns ? n : m, p.ith, p.nth, by_columns ? kColumnGrain : kRowGrain, begin, end);
     if (begin >= end) return;
@@ -86,6 +112,7 @@ void forward_mul_mat(const ComputeParams& p, Tensor* t) {
                 const auto* packed = static_cast<const PackedMatrix*>(t->op_data);
                 if (packed && packed->level == kernels().level && a->ne[2] == 1 && a->ne[3] == 1)
                     g.a_packed = packed->data.data();
+                if (packed_together) g.a_packed = packed_together;
                 if (implicit_conv)
                     g.b_first_column = begin;
                 else

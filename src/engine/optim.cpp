@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "engine/error.h"
+#include "engine/executor.h"
 
 namespace mn {
 
@@ -54,22 +55,10 @@ float Optimizer::learning_rate() const {
     return config_.lr;
 }
 
-void Optimizer::step() {
+void Optimizer::step(Executor* executor) {
     const float lr = learning_rate();
     ++t_;
     const OptimizerConfig& c = config_;
-    if (c.kind == OptimizerKind::Sgd) {
-        for (Slot& s : slots_) {
-            float* w = s.param->f32();
-            const float* g = s.grad->f32();
-            for (size_t i = 0; i < s.m.size(); ++i) {
-                const float grad = g[i] + c.weight_decay * w[i];
-                s.m[i] = c.momentum * s.m[i] + grad;
-                w[i] -= lr * s.m[i];
-            }
-        }
-        return;
-    }
     // AdamW (Loshchilov & Hutter): bias-corrected moments, weight decay applied to the weights.
     const float bc1 = 1.0f - std::pow(c.beta1, static_cast<float>(t_));
     const float bc2 = 1.0f - std::pow(c.beta2, static_cast<float>(t_));
@@ -78,12 +67,29 @@ void Optimizer::step() {
     for (Slot& s : slots_) {
         float* w = s.param->f32();
         const float* g = s.grad->f32();
-        for (size_t i = 0; i < s.m.size(); ++i) {
-            s.m[i] = c.beta1 * s.m[i] + (1.0f - c.beta1) * g[i];
-            s.v[i] = c.beta2 * s.v[i] + (1.0f - c.beta2) * g[i] * g[i];
-            const float denom = std::sqrt(s.v[i]) * inv_sqrt_bc2 + c.eps;
-            w[i] -= lr * c.weight_decay * w[i] + step_size * s.m[i] / denom;
-        }
+        float* m = s.m.data();
+        float* v = s.v.data();
+        auto update = [&](int64_t begin, int64_t end) {
+            if (c.kind == OptimizerKind::Sgd) {
+                for (int64_t i = begin; i < end; ++i) {
+                    const float grad = g[i] + c.weight_decay * w[i];
+                    m[i] = c.momentum * m[i] + grad;
+                    w[i] -= lr * m[i];
+                }
+                return;
+            }
+            for (int64_t i = begin; i < end; ++i) {
+                m[i] = c.beta1 * m[i] + (1.0f - c.beta1) * g[i];
+                v[i] = c.beta2 * v[i] + (1.0f - c.beta2) * g[i] * g[i];
+                const float denom = std::sqrt(v[i]) * inv_sqrt_bc2 + c.eps;
+                w[i] -= lr * c.weight_decay * w[i] + step_size * m[i] / denom;
+            }
+        };
+        const int64_t n = static_cast<int64_t>(s.m.size());
+        if (executor && n >= 4096)
+            executor->parallel_for(n, 1024, update);
+        else
+            update(0, n);
     }
 }
 

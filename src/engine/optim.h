@@ -10,6 +10,8 @@
 
 namespace mn {
 
+class Executor;
+
 enum class OptimizerKind { Sgd, AdamW };
 enum class LrSchedule { Constant, Step, Cosine };
 
@@ -43,7 +45,9 @@ public:
     Optimizer(const OptimizerConfig& config, std::vector<std::pair<Tensor*, const Tensor*>> params_and_grads);
 
     // One update of every parameter from its current gradient.
-    void step();
+    // One update of every parameter; with an executor, its threads share the elements (the
+    // result is the same: every element's update is independent of the others).
+    void step(Executor* executor = nullptr);
     float learning_rate() const;  // the rate the next step will use
     int64_t steps_taken() const { return t_; }
     void set_steps_taken(int64_t t) { t_ = t; }

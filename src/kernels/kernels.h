@@ -82,7 +82,11 @@ struct KernelTable {
     // All of an m x k matrix A packed once in the layout the GEMM reads (weights that do not
     // change between evaluations): size in floats, and the packing.
     size_t (*packed_a_floats)(int64_t m, int64_t k);
-    void (*pack_a)(const float* a, int64_t lda, bool trans, int64_t m, int64_t k, float* dst);
+    // Rows [row_begin, row_end) of it (row_begin a multiple of pack_a_grain(m); all rows: 0, m),
+    // so that threads can share the packing of one A.
+    void (*pack_a)(const float* a, int64_t lda, bool trans, int64_t m, int64_t k, int64_t row_begin, int64_t row_end,
+                   float* dst);
+    int64_t (*pack_a_grain)(int64_t m);
     // Convolution kernels in ggml's layout [KW, KH, C, M] packed for conv(): as they are, or
     // flipped and transposed (flip) to convolve an output gradient into the input's gradient.
     size_t (*conv_packed_floats)(int64_t c, int64_t m, int kw, int kh);

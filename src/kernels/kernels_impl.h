@@ -42,7 +42,7 @@ struct NarrowTile {
 // stream from an MC x KC block kept in L2; the KC x NC block of B is reused across all of A.
 constexpr int64_t KC = 256;
 constexpr int64_t MC = 512;  // a multiple of every MR
-constexpr int64_t NC_TILES = 32;  // NC = NR * NC_TILES
+constexpr int64_t NC_TILES = 96;  // NC = NR * NC_TILES
 
 inline V loadu(const float* p) {
     V v;
@@ -328,17 +328,17 @@ void gemm_tiled(const GemmArgs& g, void* workspace) {
 }
 
 // All of A in gemm_tiled's order: k blocks of KC, each holding every row (padded to MR) as
-// MR-row panels, so block (pc, ic) starts at pc * m_padded + ic * kc.
+// MR-row panels, so block (pc, ic) starts at pc * m_padded + ic * kc, and the panel of row r
+// (a multiple of MR) at pc * m_padded + r * kc. Packs rows [row_begin, row_end) of that.
 template <class Tile>
-void pack_a_whole(const float* a, int64_t lda, bool trans, int64_t m, int64_t k, float* dst) {
+void pack_a_whole(const float* a, int64_t lda, bool trans, int64_t m, int64_t k, int64_t row_begin, int64_t row_end,
+                  float* dst) {
     constexpr int MR = Tile::MV * W;
     const int64_t m_padded = ((m + MR - 1) / MR) * MR;
     for (int64_t pc = 0; pc < k; pc += KC) {
         const int64_t kc = std::min(KC, k - pc);
-        for (int64_t ic = 0; ic < m; ic += MC) {
-            const float* block = trans ? a + pc * lda + ic : a + ic * lda + pc;
-            pack_panels<MR>(block, lda, trans, std::min(MC, m - ic), kc, dst + pc * m_padded + ic * kc);
-        }
+        const float* block = trans ? a + pc * lda + row_begin : a + row_begin * lda + pc;
+        pack_panels<MR>(block, lda, trans, row_end - row_begin, kc, dst + pc * m_padded + row_begin * kc);
     }
 }
 
@@ -349,11 +349,15 @@ size_t packed_a_floats(int64_t m, int64_t k) {
     return static_cast<size_t>(((m + mr - 1) / mr) * mr * k);
 }
 
-void pack_a(const float* a, int64_t lda, bool trans, int64_t m, int64_t k, float* dst) {
+int64_t pack_a_grain(int64_t m) { return narrow(m) ? NarrowTile::MV * W : WideTile::MV * W; }
+
+void pack_a(const float* a, int64_t lda, bool trans, int64_t m, int64_t k, int64_t row_begin, int64_t row_end,
+            float* dst) {
+    if (row_begin >= row_end) return;
     if (narrow(m))
-        pack_a_whole<NarrowTile>(a, lda, trans, m, k, dst);
+        pack_a_whole<NarrowTile>(a, lda, trans, m, k, row_begin, row_end, dst);
     else
-        pack_a_whole<WideTile>(a, lda, trans, m, k, dst);
+        pack_a_whole<WideTile>(a, lda, trans, m, k, row_begin, row_end, dst);
 }
 
 void gemm(const GemmArgs& g, void* workspace) {
@@ -413,7 +417,7 @@ void relu(float* y, const float* x, int64_t n) {
 }  // namespace
 
 const KernelTable& table() {
-    static const KernelTable t{MN_CPU_LEVEL, cpu_level_name(MN_CPU_LEVEL), gemm_workspace, gemm, packed_a_floats, pack_a,
+    static const KernelTable t{MN_CPU_LEVEL, cpu_level_name(MN_CPU_LEVEL), gemm_workspace, gemm, packed_a_floats, pack_a, pack_a_grain,
                                conv_packed_floats, pack_conv_weights, conv_workspace, conv, conv_weight_grad,
                                max_pool_row, max_pool_backward_row, sum_rows,
                                dot, add, relu, dropout};

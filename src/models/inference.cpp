@@ -57,7 +57,8 @@ void Predictor::pack_weights() {
             const bool trans = w->nb[0] != sizeof(float);
             const int64_t m = w->ne[1], kk = w->ne[0];
             packed->data.resize(k.packed_a_floats(m, kk));
-            k.pack_a(data, static_cast<int64_t>(w->nb[trans ? 0 : 1] / sizeof(float)), trans, m, kk, packed->data.data());
+            k.pack_a(data, static_cast<int64_t>(w->nb[trans ? 0 : 1] / sizeof(float)), trans, m, kk, 0, m,
+                     packed->data.data());
         } else {
             continue;
         }
@@ -77,7 +78,9 @@ void scale_pixels(const uint8_t* __restrict in, float* __restrict out, int64_t n
 void Predictor::run(const uint8_t* pixels, int64_t n) {
     check(n >= 0 && n <= batch_, "too many images for the batch");
     const int64_t np = n_pixels();
-    scale_pixels(pixels, g_.images->f32(), n * np);
+    executor_.parallel_for(n, 16, [&](int64_t begin, int64_t end) {
+        scale_pixels(pixels + begin * np, g_.images->f32() + begin * np, (end - begin) * np);
+    });
     float* x = g_.images->f32();
     std::memset(x + n * np, 0, static_cast<size_t>((batch_ - n) * np) * sizeof(float));
     executor_.compute(g_.graph);

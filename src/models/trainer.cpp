@@ -76,27 +76,30 @@ std::pair<double, int64_t> Trainer::step(const IdxImages& images, const IdxLabel
     float* y = labels_->f32();
     std::memset(y, 0, static_cast<size_t>(labels_->nelements()) * sizeof(float));
     const uint64_t step_key = mix64(config_.seed ^ mix64(0xa0a0a0a0ULL + static_cast<uint64_t>(optimizer_.steps_taken())));
-    for (int64_t i = 0; i < n; ++i) {
-        const uint8_t* px = images.image(indices[i]);
-        float* xi = x + i * np;
-        if (config_.augment_shift > 0) {
-            // A random translation, a function of (seed, step, slot): repeatable, and the same
-            // after a resume.
-            const uint64_t h = mix64(step_key ^ static_cast<uint64_t>(i));
-            const int64_t span = 2 * config_.augment_shift + 1;
-            const int64_t dx = static_cast<int64_t>(h % span) - config_.augment_shift;
-            const int64_t dy = static_cast<int64_t>((h >> 32) % span) - config_.augment_shift;
-            for (int64_t r = 0; r < images.rows; ++r)
-                for (int64_t c = 0; c < images.cols; ++c) {
-                    const int64_t sr = r - dy, sc = c - dx;
-                    const bool inside = sr >= 0 && sr < images.rows && sc >= 0 && sc < images.cols;
-                    xi[r * images.cols + c] = inside ? px[sr * images.cols + sc] * (1.0f / 255.0f) : 0.0f;
-                }
-        } else {
-            for (int64_t k = 0; k < np; ++k) xi[k] = px[k] * (1.0f / 255.0f);
+    // Threads fill disjoint images of the batch.
+    executor_.parallel_for(n, 16, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) {
+            const uint8_t* px = images.image(indices[i]);
+            float* xi = x + i * np;
+            if (config_.augment_shift > 0) {
+                // A random translation, a function of (seed, step, slot): repeatable, and the same
+                // after a resume.
+                const uint64_t h = mix64(step_key ^ static_cast<uint64_t>(i));
+                const int64_t span = 2 * config_.augment_shift + 1;
+                const int64_t dx = static_cast<int64_t>(h % span) - config_.augment_shift;
+                const int64_t dy = static_cast<int64_t>((h >> 32) % span) - config_.augment_shift;
+                for (int64_t r = 0; r < images.rows; ++r)
+                    for (int64_t c = 0; c < images.cols; ++c) {
+                        const int64_t sr = r - dy, sc = c - dx;
+                        const bool inside = sr >= 0 && sr < images.rows && sc >= 0 && sc < images.cols;
+                        xi[r * images.cols + c] = inside ? px[sr * images.cols + sc] * (1.0f / 255.0f) : 0.0f;
+                    }
+            } else {
+                for (int64_t k = 0; k < np; ++k) xi[k] = px[k] * (1.0f / 255.0f);
+            }
+            y[i * nc + labels.labels[static_cast<size_t>(indices[i])]] = 1.0f;
         }
-        y[i * nc + labels.labels[static_cast<size_t>(indices[i])]] = 1.0f;
-    }
+    });
     // A partial last batch: blank images with all-zero labels, which the loss ignores.
     std::memset(x + n * np, 0, static_cast<size_t>((config_.batch - n) * np) * sizeof(float));
     if (seed_->data) {  // only networks with dropout read it
@@ -106,7 +109,7 @@ std::pair<double, int64_t> Trainer::step(const IdxImages& images, const IdxLabel
     }
 
     executor_.compute(graph_);
-    optimizer_.step();
+    optimizer_.step(&executor_);
 
     int64_t correct = 0;
     const int32_t* pred = static_cast<const int32_t*>(predicted_->data);

@@ -251,7 +251,10 @@ TEST(Ops, PrePackedWeightsGiveTheSameProduct) {
                     for (auto* v : {&a, &b, &bias})
                         for (float& x : *v) x = d(rng);
                     std::vector<float> packed(kernels().packed_a_floats(m, k));
-                    kernels().pack_a(a.data(), trans ? m : k, trans, m, k, packed.data());
+                    // In two calls, as two threads share it.
+                    const int64_t grain = kernels().pack_a_grain(m), half = (m / 2 + grain - 1) / grain * grain;
+                    kernels().pack_a(a.data(), trans ? m : k, trans, m, k, 0, std::min(half, m), packed.data());
+                    kernels().pack_a(a.data(), trans ? m : k, trans, m, k, std::min(half, m), m, packed.data());
                     std::vector<uint8_t> ws(kernels().gemm_workspace(m, n, k));
                     std::vector<float> c1(m * n), c2(m * n);
                     GemmArgs g{m, n, k, a.data(), trans ? m : k, b.data(), k, c1.data(), m, bias.data(), true, false, trans};
