@@ -2,6 +2,6 @@
 #define MN_KERNEL_NS kernels_avx512
 #define MN_CPU_LEVEL CpuLevel::Avx512
 #define MN_VEC_FLOATS 16
-#define MN_GEMM_MV 2
-#define MN_GEMM_NR 12
+#define MN_GEMM_MV 3
+#define MN_GEMM_NR 8
 #include "kernels/kernels_impl.h"

@@ -41,7 +41,14 @@ struct NarrowTile {
 // Cache blocking (BLIS-style): a KC x NR sliver of B stays in L1 while MR x KC slivers of A
 // stream from an MC x KC block kept in L2; the KC x NC block of B is reused across all of A.
 constexpr int64_t KC = 256;
-constexpr int64_t MC = 512;  // a multiple of every MR
+// The depth of the k blocks for a product of depth k: as few blocks of at most KC as cover it,
+// of equal depth (784 = 4 x 196, not 3 x 256 + 16: a thin last block pays the full cost of
+// loading and storing C for little work).
+inline int64_t k_block(int64_t k) {
+    const int64_t blocks = (k + KC - 1) / KC;
+    return (k + blocks - 1) / blocks;
+}
+constexpr int64_t MC = 480;  // a multiple of every MR
 constexpr int64_t NC_TILES = 96;  // NC = NR * NC_TILES
 
 inline V loadu(const float* p) {
@@ -167,6 +174,11 @@ void micro_kernel(int64_t kc, const float* pa, const float* pb, float* c, int64_
     for (int j = 0; j < NR; ++j)
 #pragma GCC unroll 4
         for (int v = 0; v < MV; ++v) acc[j][v] = V{};
+    // The tile of C is read or written after the loop: fetch it while the loop runs.
+#pragma GCC unroll 32
+    for (int j = 0; j < NR; ++j)
+        if (j < cols)
+            for (int r = 0; r < MR; r += 16) __builtin_prefetch(c + j * ldc + r, 1);
 
     for (int64_t p = 0; p < kc; ++p) {
         V a[MV];
@@ -290,8 +302,9 @@ void gemm_tiled(const GemmArgs& g, void* workspace) {
 
     for (int64_t jc = 0; jc < g.n; jc += NC) {
         const int64_t nc = std::min(NC, g.n - jc);
-        for (int64_t pc = 0; pc < g.k; pc += KC) {
-            const int64_t kc = std::min(KC, g.k - pc);
+        const int64_t kb = k_block(g.k);
+        for (int64_t pc = 0; pc < g.k; pc += kb) {
+            const int64_t kc = std::min(kb, g.k - pc);
             const bool last_k = pc + kc == g.k;
             const Epilogue ep{g.accumulate || pc > 0, last_k ? g.bias : nullptr, last_k && g.relu};
             if (g.b_gather) {
@@ -327,7 +340,7 @@ void gemm_tiled(const GemmArgs& g, void* workspace) {
     }
 }
 
-// All of A in gemm_tiled's order: k blocks of KC, each holding every row (padded to MR) as
+// All of A in gemm_tiled's order: k blocks of k_block(k), each holding every row (padded to MR) as
 // MR-row panels, so block (pc, ic) starts at pc * m_padded + ic * kc, and the panel of row r
 // (a multiple of MR) at pc * m_padded + r * kc. Packs rows [row_begin, row_end) of that.
 template <class Tile>
@@ -335,8 +348,9 @@ void pack_a_whole(const float* a, int64_t lda, bool trans, int64_t m, int64_t k,
                   float* dst) {
     constexpr int MR = Tile::MV * W;
     const int64_t m_padded = ((m + MR - 1) / MR) * MR;
-    for (int64_t pc = 0; pc < k; pc += KC) {
-        const int64_t kc = std::min(KC, k - pc);
+    const int64_t kb = k_block(k);
+    for (int64_t pc = 0; pc < k; pc += kb) {
+        const int64_t kc = std::min(kb, k - pc);
         const float* block = trans ? a + pc * lda + row_begin : a + row_begin * lda + pc;
         pack_panels<MR>(block, lda, trans, row_end - row_begin, kc, dst + pc * m_padded + row_begin * kc);
     }
