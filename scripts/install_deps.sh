@@ -9,6 +9,7 @@ PACKAGES=(
   libgtest-dev                 # unit tests
   python3 python3-numpy python3-torch   # tools/train_*.py, state_dict fixtures, benchmarks
   graphviz                     # `mnist graph --png`, DOT check in the tests
+  emscripten                   # the WebAssembly build (kernels tested in node: scripts/test_wasm.sh)
   dataset-fashion-mnist        # Fashion-MNIST (same IDX format, gzip): scripts/fetch_fashion_mnist.sh
   ca-certificates
 )

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh Debian 12 machine: install dependencies, build with tests,
-# fetch MNIST and Fashion-MNIST (the end-to-end tests run on the real data), run ctest.
+# fetch MNIST and Fashion-MNIST (the end-to-end tests run on the real data), run ctest, then
+# the unit tests built for WebAssembly (scripts/test_wasm.sh).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 "$ROOT/scripts/install_deps.sh"
 "$ROOT/scripts/build.sh" -DMNIST_BUILD_TESTS=ON
 "$ROOT/scripts/fetch_data.sh"
 "$ROOT/scripts/fetch_fashion_mnist.sh"
-cd "${BUILD_DIR:-$ROOT/build}"
-exec ctest --output-on-failure -j "$(nproc)" --timeout 600 "$@"
+(cd "${BUILD_DIR:-$ROOT/build}" && ctest --output-on-failure -j "$(nproc)" --timeout 600 "$@")
+"$ROOT/scripts/test_wasm.sh"

@@ -7,7 +7,7 @@ namespace mn::cli {
 
 void add_compute_options(Args& args) {
     args.option("threads", "T", "worker threads", std::to_string(ThreadPool::default_threads()), "t");
-    args.option("cpu", "LEVEL", "force a kernel level: scalar, avx2 or avx512", cpu_level_name(detect_cpu_level()));
+    args.option("cpu", "LEVEL", "force a kernel level: scalar, avx2, avx512 (wasm-simd in WebAssembly builds)", cpu_level_name(detect_cpu_level()));
 }
 
 int apply_compute_options(const Args& args) {

@@ -1,12 +1,14 @@
 #include "io/gguf.h"
 
 #include <algorithm>
-#include <bit>
 #include <charconv>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <numeric>
 
+#include "engine/bits.h"
 #include "engine/error.h"
 #include "io/atomic_file.h"
 #include "io/byte_reader.h"
@@ -83,11 +85,20 @@ std::string printable(std::string_view s) {
 
 std::string quoted(std::string_view s) { return "'" + printable(s) + "'"; }
 
+// The shortest text that reads back as v.
 template <class T>
 std::string shortest(T v) {
     char buf[64];
+#if defined(__cpp_lib_to_chars) && __cpp_lib_to_chars >= 201611L
     auto res = std::to_chars(buf, buf + sizeof(buf), v);
     return std::string(buf, res.ptr);
+#else  // a C++ library without floating-point to_chars (WebAssembly): the fewest digits that round-trip
+    for (int digits = 1; digits <= 17; ++digits) {
+        std::snprintf(buf, sizeof(buf), "%.*g", digits, static_cast<double>(v));
+        if (static_cast<T>(std::strtod(buf, nullptr)) == v) break;
+    }
+    return buf;
+#endif
 }
 
 // Escapes a string value for to_string(); bytes >= 0x80 pass through so UTF-8 prints as text.
@@ -448,8 +459,8 @@ Value Value::u32(uint32_t v) { return scalar(ValueType::U32, v); }
 Value Value::i32(int32_t v) { return scalar(ValueType::I32, uint32_t(v)); }
 Value Value::u64(uint64_t v) { return scalar(ValueType::U64, v); }
 Value Value::i64(int64_t v) { return scalar(ValueType::I64, uint64_t(v)); }
-Value Value::f32(float v) { return scalar(ValueType::F32, std::bit_cast<uint32_t>(v)); }
-Value Value::f64(double v) { return scalar(ValueType::F64, std::bit_cast<uint64_t>(v)); }
+Value Value::f32(float v) { return scalar(ValueType::F32, bit_cast<uint32_t>(v)); }
+Value Value::f64(double v) { return scalar(ValueType::F64, bit_cast<uint64_t>(v)); }
 Value Value::boolean(bool v) { return scalar(ValueType::BOOL, v ? 1 : 0); }
 Value Value::str(std::string v) {
     Value out;
@@ -525,8 +536,8 @@ uint32_t Value::as_u32() const { expect(ValueType::U32); return uint32_t(bits_);
 int32_t Value::as_i32() const { expect(ValueType::I32); return int32_t(uint32_t(bits_)); }
 uint64_t Value::as_u64() const { expect(ValueType::U64); return bits_; }
 int64_t Value::as_i64() const { expect(ValueType::I64); return int64_t(bits_); }
-float Value::as_f32() const { expect(ValueType::F32); return std::bit_cast<float>(uint32_t(bits_)); }
-double Value::as_f64() const { expect(ValueType::F64); return std::bit_cast<double>(bits_); }
+float Value::as_f32() const { expect(ValueType::F32); return bit_cast<float>(uint32_t(bits_)); }
+double Value::as_f64() const { expect(ValueType::F64); return bit_cast<double>(bits_); }
 bool Value::as_bool() const { expect(ValueType::BOOL); return bits_ != 0; }
 const std::string& Value::as_string() const { expect(ValueType::STRING); return str_; }
 

@@ -1,10 +1,10 @@
 #include "io/pickle.h"
 
-#include <bit>
 #include <cstdio>
 #include <cstring>
 #include <unordered_map>
 
+#include "engine/bits.h"
 #include "engine/error.h"
 
 namespace mn {
@@ -293,7 +293,7 @@ private:
         uint64_t bits = 0;
         for (int i = 0; i < 8; ++i) bits = (bits << 8) | p[i];  // BINFLOAT is big-endian
         PyValue* f = make(PyKind::Float);
-        f->real = std::bit_cast<double>(bits);
+        f->real = bit_cast<double>(bits);
         push(f);
     }
 

@@ -2,7 +2,6 @@
 
 #include "io/quoted_name.h"
 
-#include <bit>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -10,6 +9,7 @@
 #include <span>
 #include <string_view>
 
+#include "engine/bits.h"
 #include "engine/error.h"
 #include "io/mapped_file.h"
 #include "io/pickle.h"
@@ -71,8 +71,8 @@ float half_to_float(uint16_t h) {
         float v = std::ldexp(static_cast<float>(mantissa), -24);
         return sign ? -v : v;
     }
-    if (exponent == 0x1F) return std::bit_cast<float>(sign | 0x7F800000u | (mantissa << 13));  // inf, NaN
-    return std::bit_cast<float>(sign | ((exponent + 127 - 15) << 23) | (mantissa << 13));
+    if (exponent == 0x1F) return bit_cast<float>(sign | 0x7F800000u | (mantissa << 13));  // inf, NaN
+    return bit_cast<float>(sign | ((exponent + 127 - 15) << 23) | (mantissa << 13));
 }
 
 template <typename T>
@@ -87,7 +87,7 @@ float load_as_float(Elem e, const uint8_t* p) {
         case Elem::F32: return load<float>(p);
         case Elem::F64: return static_cast<float>(load<double>(p));
         case Elem::F16: return half_to_float(load<uint16_t>(p));
-        case Elem::BF16: return std::bit_cast<float>(uint32_t(load<uint16_t>(p)) << 16);
+        case Elem::BF16: return bit_cast<float>(uint32_t(load<uint16_t>(p)) << 16);
         case Elem::I64: return static_cast<float>(load<int64_t>(p));
         case Elem::I32: return static_cast<float>(load<int32_t>(p));
         case Elem::I16: return static_cast<float>(load<int16_t>(p));

@@ -15,6 +15,12 @@ const KernelTable* table_for(CpuLevel level) {
         case CpuLevel::Avx2: return nullptr;
 #endif
         case CpuLevel::Scalar: return &kernels_scalar::table();
+        case CpuLevel::WasmSimd:
+#if defined(MN_HAVE_WASM_SIMD)
+            return &kernels_wasm_simd::table();
+#else
+            return nullptr;
+#endif
     }
     return nullptr;
 }
@@ -27,6 +33,13 @@ const KernelTable*& active() {
 
 bool cpu_level_supported(CpuLevel level) {
     if (level == CpuLevel::Scalar) return true;
+    if (level == CpuLevel::WasmSimd) {
+#if defined(MN_HAVE_WASM_SIMD)
+        return true;  // a module built with SIMD only loads where the engine has it
+#else
+        return false;
+#endif
+    }
 #if defined(MN_HAVE_X86_KERNELS)
     __builtin_cpu_init();
     const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
@@ -39,6 +52,7 @@ bool cpu_level_supported(CpuLevel level) {
 }
 
 CpuLevel detect_cpu_level() {
+    if (cpu_level_supported(CpuLevel::WasmSimd)) return CpuLevel::WasmSimd;
     if (cpu_level_supported(CpuLevel::Avx512)) return CpuLevel::Avx512;
     if (cpu_level_supported(CpuLevel::Avx2)) return CpuLevel::Avx2;
     return CpuLevel::Scalar;
@@ -56,7 +70,8 @@ CpuLevel parse_cpu_level(const std::string& name) {
     if (name == "scalar") return CpuLevel::Scalar;
     if (name == "avx2") return CpuLevel::Avx2;
     if (name == "avx512") return CpuLevel::Avx512;
-    throw Error("unknown CPU level '" + name + "' (expected scalar, avx2 or avx512)");
+    if (name == "wasm-simd") return CpuLevel::WasmSimd;
+    throw Error("unknown CPU level '" + name + "' (expected scalar, avx2, avx512 or wasm-simd)");
 }
 
 const char* cpu_level_name(CpuLevel level) {
@@ -64,6 +79,7 @@ const char* cpu_level_name(CpuLevel level) {
         case CpuLevel::Scalar: return "scalar";
         case CpuLevel::Avx2: return "avx2";
         case CpuLevel::Avx512: return "avx512";
+        case CpuLevel::WasmSimd: return "wasm-simd";
     }
     return "?";
 }

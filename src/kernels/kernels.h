@@ -9,7 +9,7 @@
 
 namespace mn {
 
-enum class CpuLevel { Scalar = 0, Avx2 = 1, Avx512 = 2 };
+enum class CpuLevel { Scalar = 0, Avx2 = 1, Avx512 = 2, WasmSimd = 3 };
 
 // C = A·Bᵀ in the layout of ggml's mul_mat, all f32:
 //   c(i, j) = sum_p a(i, p) * b(j, p) [+ bias[i]] [then relu], with
@@ -123,12 +123,13 @@ CpuLevel detect_cpu_level();           // best level this CPU and build support
 bool cpu_level_supported(CpuLevel level);
 // Forces a level (throws Error if this CPU or build lacks it).
 void set_cpu_level(CpuLevel level);
-CpuLevel parse_cpu_level(const std::string& name);  // "scalar" | "avx2" | "avx512"
+CpuLevel parse_cpu_level(const std::string& name);  // "scalar" | "avx2" | "avx512" | "wasm-simd"
 const char* cpu_level_name(CpuLevel level);
 
 // The per-level tables (defined in kernels_<level>.cpp; absent levels are null).
 namespace kernels_scalar { const KernelTable& table(); }
 namespace kernels_avx2 { const KernelTable& table(); }
 namespace kernels_avx512 { const KernelTable& table(); }
+namespace kernels_wasm_simd { const KernelTable& table(); }
 
 }  // namespace mn

@@ -33,6 +33,10 @@ inline Vec<VW> splat_vec(float x) {
     } else if constexpr (VW == 16) {
         return reinterpret_cast<Vec<16>>(_mm512_set1_ps(x));
 #endif
+#if defined(__wasm_simd128__)
+    } else if constexpr (VW == 4) {
+        return reinterpret_cast<Vec<4>>(wasm_f32x4_splat(x));
+#endif
 #if MN_VEC_FLOATS >= 8
     } else if constexpr (VW == 8) {
         return reinterpret_cast<Vec<8>>(_mm256_set1_ps(x));

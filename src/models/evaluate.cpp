@@ -79,7 +79,10 @@ EvalResult evaluate(const Model& m, const IdxImages& images, const IdxLabels* la
             if (!labels) continue;
             const int label = labels->labels[static_cast<size_t>(first + done + i)];
             r.correct += pred == label;
-            loss_sum += cross_entropy(p.logits(i), p.n_classes(), label);
+            // -log of the graph's softmax; recomputed from the logits only where that
+            // probability underflowed (a confident mistake).
+            const double prob = p.probs(i)[label];
+            loss_sum += prob > 1e-30 ? -std::log(prob) : cross_entropy(p.logits(i), p.n_classes(), label);
         }
     }
     r.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();

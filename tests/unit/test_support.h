@@ -27,7 +27,7 @@ using Bytes = std::vector<uint8_t>;
 // The SIMD levels this CPU runs, scalar first; kernel tests force each in turn.
 inline std::vector<CpuLevel> supported_levels() {
     std::vector<CpuLevel> levels;
-    for (CpuLevel l : {CpuLevel::Scalar, CpuLevel::Avx2, CpuLevel::Avx512})
+    for (CpuLevel l : {CpuLevel::Scalar, CpuLevel::Avx2, CpuLevel::Avx512, CpuLevel::WasmSimd})
         if (cpu_level_supported(l)) levels.push_back(l);
     return levels;
 }
