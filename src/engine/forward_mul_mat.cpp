@@ -22,6 +22,18 @@ bool packs_a_together(const Tensor* t, int nth) {
            a->ne[3] == 1 && t->op_data == nullptr && (a->nb[0] == sizeof(float) || a->nb[1] == sizeof(float));
 }
 
+// Weights packed once ahead (models/inference.cpp) for the active kernel level, or null.
+const float* packed_ahead_of(const Tensor* t) {
+    const auto* packed = static_cast<const PackedMatrix*>(t->op_data);
+    const Tensor* a = t->src[0];
+    return packed && packed->level == kernels().level && a->ne[2] == 1 && a->ne[3] == 1 ? packed->data.data() : nullptr;
+}
+
+// Threads that share the rows of a packed A start theirs on one of its panels.
+int64_t row_grain_of(const Tensor* t) {
+    return packed_ahead_of(t) ? std::max<int64_t>(kRowGrain, kernels().pack_a_grain(t->ne[0])) : kRowGrain;
+}
+
 size_t gemm_scratch_bytes(const Tensor* t, int nth) {
     const int64_t m = t->ne[0], n = t->ne[1], k = t->src[0]->ne[0];
     int64_t b, e;
@@ -29,7 +41,7 @@ size_t gemm_scratch_bytes(const Tensor* t, int nth) {
         split_range(n, 0, nth, kColumnGrain, b, e);
         return (kernels().gemm_workspace(m, e - b, k) + 63) / 64 * 64;
     }
-    split_range(m, 0, nth, kRowGrain, b, e);
+    split_range(m, 0, nth, row_grain_of(t), b, e);
     return kernels().gemm_workspace(e - b, n, k);
 }
 }  // namespace
@@ -79,8 +91,9 @@ void forward_mul_mat(const ComputeParams& p, Tensor* t) {
         p.barrier();
         packed_together = shared;
     }
+    const float* packed_ahead = packed_ahead_of(t);
     int64_t begin, end;
-    split_range(by_columns ? n : m, p.ith, p.nth, by_columns ? kColumnGrain : kRowGrain, begin, end);
+    split_range(by_columns ? n : m, p.ith, p.nth, by_columns ? kColumnGrain : row_grain_of(t), begin, end);
     if (begin >= end) return;
 
     for (int64_t i3 = 0; i3 < t->ne[3]; ++i3) {
@@ -108,11 +121,7 @@ void forward_mul_mat(const ComputeParams& p, Tensor* t) {
             if (by_columns) {
                 g.m = m;
                 g.n = end - begin;
-                // Weights packed once ahead (models/inference.cpp), for this kernel level.
-                const auto* packed = static_cast<const PackedMatrix*>(t->op_data);
-                if (packed && packed->level == kernels().level && a->ne[2] == 1 && a->ne[3] == 1)
-                    g.a_packed = packed->data.data();
-                if (packed_together) g.a_packed = packed_together;
+                g.a_packed = packed_together ? packed_together : packed_ahead;
                 if (implicit_conv)
                     g.b_first_column = begin;
                 else
@@ -121,6 +130,9 @@ void forward_mul_mat(const ComputeParams& p, Tensor* t) {
             } else {
                 g.m = end - begin;
                 g.n = n;
+                g.a_packed = packed_ahead;
+                g.a_packed_m = m;
+                g.a_packed_row = begin;
                 g.a += begin * (g.a_trans ? 1 : g.lda);
                 g.c += begin;
                 if (g.bias) g.bias += begin;

@@ -43,6 +43,8 @@ struct GemmArgs {
     bool b_trans = false;
     const ConvGather* b_gather = nullptr;  // if set, B comes from an image (b, ldb, b_trans unused)
     const float* a_packed = nullptr;       // if set, all of A already packed by KernelTable::pack_a
+    int64_t a_packed_m = 0;                // rows of the packed matrix (0: m); this call's rows start at
+    int64_t a_packed_row = 0;              // row a_packed_row of it (a multiple of pack_a_grain)
     int64_t b_first_column = 0;            // with b_gather: column j of this call is image column j + this
 };
 

@@ -291,6 +291,54 @@ void gemm_by_dots(const GemmArgs& g) {
     }
 }
 
+// A few columns times a pre-packed A (one image through a layer of weights packed at load):
+// the packed panels are contiguous streams, and P panels at a time give P * MV independent
+// accumulators, enough to hide the FMA latency, while each broadcast of b feeds them all.
+template <class Tile, int P>
+void gemv_panels(const GemmArgs& g, const float* b, float* c, int64_t i0) {
+    constexpr int MR = Tile::MV * W, MV = Tile::MV;
+    const int64_t m_all = g.a_packed_m ? g.a_packed_m : g.m;
+    const int64_t m_padded = ((m_all + MR - 1) / MR) * MR;
+    const int64_t kb = k_block(g.k);
+    V acc[P][MV];
+    for (int q = 0; q < P; ++q)
+        for (int v = 0; v < MV; ++v) acc[q][v] = V{};
+    for (int64_t pc = 0; pc < g.k; pc += kb) {
+        const int64_t kc = std::min(kb, g.k - pc);
+        const float* pa = g.a_packed + pc * m_padded + (g.a_packed_row + i0) * kc;
+        for (int64_t p = 0; p < kc; ++p, pa += MR) {
+            const V bv = splat(b[pc + p]);
+#pragma GCC unroll 4
+            for (int q = 0; q < P; ++q)
+#pragma GCC unroll 4
+                for (int v = 0; v < MV; ++v) acc[q][v] += loadu(pa + q * kc * MR + v * W) * bv;
+        }
+    }
+    float tile[MR];
+    for (int q = 0; q < P; ++q) {
+        for (int v = 0; v < MV; ++v) storeu(tile + v * W, acc[q][v]);
+        const int64_t first = i0 + q * MR, rows = std::min<int64_t>(MR, g.m - first);
+        for (int64_t r = 0; r < rows; ++r) c[first + r] = finish(tile[r], g, first + r, c);
+    }
+}
+
+template <class Tile>
+void gemv_packed(const GemmArgs& g) {
+    constexpr int MR = Tile::MV * W;
+    for (int64_t j = 0; j < g.n; ++j) {
+        const float* b = g.b + j * g.ldb;
+        float* c = g.c + j * g.ldc;
+        int64_t i0 = 0;
+        for (; i0 + 4 * MR <= g.m; i0 += 4 * MR) gemv_panels<Tile, 4>(g, b, c, i0);
+        switch ((g.m - i0 + MR - 1) / MR) {
+            case 3: gemv_panels<Tile, 3>(g, b, c, i0); break;
+            case 2: gemv_panels<Tile, 2>(g, b, c, i0); break;
+            case 1: gemv_panels<Tile, 1>(g, b, c, i0); break;
+            default: break;
+        }
+    }
+}
+
 template <class Tile>
 void gemm_tiled(const GemmArgs& g, void* workspace) {
     constexpr int MR = Tile::MV * W, NR = Tile::NR;
@@ -316,8 +364,9 @@ void gemm_tiled(const GemmArgs& g, void* workspace) {
             for (int64_t ic = 0; ic < g.m; ic += MC) {
                 const int64_t mc = std::min(MC, g.m - ic);
                 const float* pa = packed_a;
-                if (g.a_packed) {
-                    pa = g.a_packed + pc * (((g.m + MR - 1) / MR) * MR) + ic * kc;  // see pack_a_whole
+                if (g.a_packed) {  // see pack_a_whole
+                    const int64_t m_all = g.a_packed_m ? g.a_packed_m : g.m;
+                    pa = g.a_packed + pc * (((m_all + MR - 1) / MR) * MR) + (g.a_packed_row + ic) * kc;
                 } else {
                     const float* a_block = g.a_trans ? g.a + pc * g.lda + ic : g.a + ic * g.lda + pc;
                     pack_panels<MR>(a_block, g.lda, g.a_trans, mc, kc, packed_a);
@@ -376,11 +425,20 @@ void pack_a(const float* a, int64_t lda, bool trans, int64_t m, int64_t k, int64
 
 void gemm(const GemmArgs& g, void* workspace) {
     if (g.m <= 0 || g.n <= 0) return;
+    // Packed A is laid out for the tile of the whole matrix, of which this call may be a part.
+    const bool narrow_tile = narrow(g.a_packed && g.a_packed_m ? g.a_packed_m : g.m);
+    if (g.k > 0 && g.n < WideTile::NR / 2 && g.a_packed && !g.b_trans && !g.b_gather) {
+        if (narrow_tile)
+            gemv_packed<NarrowTile>(g);
+        else
+            gemv_packed<WideTile>(g);
+        return;
+    }
     if (g.k == 0 || (g.n < WideTile::NR / 2 && !g.a_trans && !g.b_trans && !g.b_gather)) {
         gemm_by_dots(g);
         return;
     }
-    if (narrow(g.m))
+    if (narrow_tile)
         gemm_tiled<NarrowTile>(g, workspace);
     else
         gemm_tiled<WideTile>(g, workspace);
