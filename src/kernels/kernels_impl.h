@@ -329,8 +329,8 @@ void gemv_packed(const GemmArgs& g) {
         const float* b = g.b + j * g.ldb;
         float* c = g.c + j * g.ldc;
         int64_t i0 = 0;
-        for (; i0 + 4 * MR <= g.m; i0 += 4 * MR) gemv_panels<Tile, 4>(g, b, c, i0);
-        switch ((g.m - i0 + MR - 1) / MR) {
+        for (; (g.m - i0 + MR - 1) / MR >= 4; i0 += 4 * MR) gemv_panels<Tile, 4>(g, b, c, i0);
+        switch ((g.m - i0 + MR - 1) / MR) {  // the panels left, the last one possibly partial
             case 3: gemv_panels<Tile, 3>(g, b, c, i0); break;
             case 2: gemv_panels<Tile, 2>(g, b, c, i0); break;
             case 1: gemv_panels<Tile, 1>(g, b, c, i0); break;
