@@ -1,6 +1,8 @@
 // Kernel benchmarks at the models' shapes: our GEMM at each SIMD level against OpenBLAS's
-// cblas_sgemm (the ceiling), both with the same thread count. Reports GFLOP/s.
-//   build/bench/bench_kernels --benchmark_min_time=0.5
+// cblas_sgemm (the ceiling), both with the same thread count; and our direct convolution (the
+// op the CNNs run) against OpenBLAS on the same layer as one GEMM over a ready-made im2col
+// matrix (the im2col itself not timed). Reports GFLOP/s.
+//   build/bench/bench_kernels --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true
 #include <benchmark/benchmark.h>
 #include <cblas.h>
 
@@ -80,6 +82,51 @@ void BM_mul_mat(benchmark::State& state, mn::CpuLevel level, int threads) {
     mn::set_cpu_level(mn::detect_cpu_level());
 }
 
+// The CNNs' convolution layers, stride 1, 3x3: shape index (into kShapes) of the same layer as
+// a GEMM, input channels, image size, padding and batch.
+struct ConvLayer {
+    int shape;
+    int64_t c, w;
+    int pad;
+    int64_t batch;
+};
+const ConvLayer kConvLayers[] = {
+    {3, 1, 28, 0, 128},   // seeds conv1
+    {4, 32, 13, 0, 128},  // seeds conv2
+    {5, 1, 28, 1, 500},   // ggml conv1
+    {6, 8, 14, 1, 500},   // ggml conv2
+};
+
+// conv_2d through the executor, as the models run it (the direct convolution kernel).
+void BM_conv_2d(benchmark::State& state, int threads) {
+    const ConvLayer& l = kConvLayers[state.range(0)];
+    const Shape& s = kShapes[l.shape];
+    mn::Context w(size_t(4 * (9 * l.c * s.m + l.c * l.w * l.w * l.batch)) + (1 << 16));
+    mn::Tensor* kernel = w.new_tensor(mn::DType::F32, {3, 3, l.c, s.m});
+    mn::Tensor* x = w.new_tensor(mn::DType::F32, {l.c, l.w, l.w, l.batch});
+    auto kv = random_vector(size_t(kernel->nelements()), 1), xv = random_vector(size_t(x->nelements()), 2);
+    std::copy(kv.begin(), kv.end(), kernel->f32());
+    std::copy(xv.begin(), xv.end(), x->f32());
+    mn::Context g;
+    mn::Tensor* y = mn::conv_2d(g, kernel, x, 1, l.pad);
+    y->flags |= mn::kFlagOutput;
+    mn::Graph graph;
+    graph.build_forward(y);
+    mn::GraphAllocator alloc;
+    alloc.allocate(graph);
+    mn::Executor ex(threads);
+    for (auto _ : state) {
+        ex.compute(graph);
+        benchmark::DoNotOptimize(y->data);
+    }
+    set_flops(state, s);
+}
+
+void conv_layers(benchmark::internal::Benchmark* b) {
+    for (int i = 0; i < int(sizeof(kConvLayers) / sizeof(kConvLayers[0])); ++i) b->Arg(i);
+    b->Unit(benchmark::kMillisecond)->UseRealTime();
+}
+
 void BM_openblas(benchmark::State& state, int threads) {
     const Shape& s = kShapes[state.range(0)];
     openblas_set_num_threads(threads);
@@ -101,6 +148,7 @@ void shapes(benchmark::internal::Benchmark* b) {
 
 BENCHMARK_CAPTURE(BM_openblas, threads2, 2)->Apply(shapes);
 BENCHMARK_CAPTURE(BM_mul_mat, avx512_threads2, mn::CpuLevel::Avx512, 2)->Apply(shapes);
+BENCHMARK_CAPTURE(BM_conv_2d, threads2, 2)->Apply(conv_layers);
 BENCHMARK_CAPTURE(BM_mul_mat, avx2_threads2, mn::CpuLevel::Avx2, 2)->Apply(shapes);
 BENCHMARK_CAPTURE(BM_mul_mat, scalar_threads2, mn::CpuLevel::Scalar, 2)->Apply(shapes);
 BENCHMARK_CAPTURE(BM_openblas, threads1, 1)->Apply(shapes);
