@@ -38,10 +38,16 @@ ConvGather back_input_gather(const Tensor* t) {
     return gather_of(dy, kernel_w(kernel), kernel_h(kernel), kernel_w(kernel) - 1 - t->op_params[1], t->ne[1], t->ne[2]);
 }
 
+// The convolution's own output size (t is smaller when it pools too: op_params[2]).
 ConvGather forward_gather(const Tensor* t) {
     const Tensor* kernel = t->src[0];
-    return gather_of(t->src[1], kernel_w(kernel), kernel_h(kernel), t->op_params[1], t->ne[1], t->ne[2]);
+    const Tensor* x = t->src[1];
+    const int pad = t->op_params[1];
+    return gather_of(x, kernel_w(kernel), kernel_h(kernel), pad, x->ne[1] + 2 * pad - kernel_w(kernel) + 1,
+                     x->ne[2] + 2 * pad - kernel_h(kernel) + 1);
 }
+
+int pool_of(const Tensor* t) { return t->op == Op::Conv2d ? t->op_params[2] : 0; }
 
 ConvGather back_kernel_gather(const Tensor* t) {
     const Tensor* dy = t->src[1];
@@ -58,8 +64,12 @@ size_t kernel_floats(const Tensor* kernel) { return static_cast<size_t>(kernel->
 size_t forward_conv_2d_work_bytes(const Tensor* t, int /*nth*/) {
     const KernelTable& k = kernels();
     switch (t->op) {
-        case Op::Conv2d:  // the packed kernel, then the image scratch
-            return line_floats(kernel_floats(t->src[0])) * sizeof(float) + k.conv_workspace(forward_gather(t));
+        case Op::Conv2d: {  // the packed kernel, the conv rows of a pooling window, the image scratch
+            const ConvGather g = forward_gather(t);
+            return (line_floats(kernel_floats(t->src[0])) + line_floats(size_t(pool_of(t) * g.ow * t->ne[0]))) *
+                       sizeof(float) +
+                   k.conv_workspace(g);
+        }
         case Op::Conv2dBackInput:
             return line_floats(kernel_floats(t->src[1])) * sizeof(float) + k.conv_workspace(back_input_gather(t));
         case Op::Conv2dBackKernel:  // this thread's partial sums, then the image scratch
@@ -88,7 +98,12 @@ void forward_conv_2d(const ComputeParams& p, Tensor* t) {
     a.ldy = a.m;
     a.bias = t->src[2] ? static_cast<const float*>(t->src[2]->data) : nullptr;  // engine/fusion.cpp
     a.relu = t->op_params[0] != 0;
-    split_range(t->ne[2] * t->ne[3], p.ith, p.nth, 1, a.row_begin, a.row_end);
+    a.pool = pool_of(t);
+    if (a.pool > 1) {
+        a.scratch = ws;
+        ws += line_floats(size_t(a.pool * a.in.ow * a.m));
+    }
+    split_range(t->ne[2] * t->ne[3], p.ith, p.nth, 1, a.row_begin, a.row_end);  // output rows, pooled or not
     if (a.row_begin < a.row_end) k.conv(a, ws);
 }
 

@@ -123,10 +123,28 @@ Replacements fuse_relu_into_pool_backward(Graph& g) {
     return done;
 }
 
+Replacements fuse_pool_into_conv(Graph& g) {
+    Consumers c = consumers_of(g);
+    Replacements done;
+    for (Tensor* pool : std::vector<Tensor*>(g.nodes)) {
+        if (pool->op != Op::MaxPool2d) continue;
+        Tensor* conv = pool->src[0];
+        const int k = pool->op_params[0], s = pool->op_params[1];
+        if (conv->op != Op::Conv2d || k != s || k < 2 || conv->op_params[2] != 0) continue;
+        if (!only_reader(c, conv, pool)) continue;  // training: the pooling's gradient reads conv
+        conv->op_params[2] = k;
+        for (int d = 1; d <= 2; ++d) conv->ne[d] = pool->ne[d];
+        set_contiguous_strides(*conv);
+        redirect(g, c, done, pool, conv);
+    }
+    return done;
+}
+
 Replacements optimize_graph(Graph& g) {
     fuse_implicit_im2col(g);
     Replacements r = fuse_mul_mat_epilogues(g);
     for (const auto& [from, to] : fuse_relu_into_pool_backward(g)) r[from] = to;
+    for (const auto& [from, to] : fuse_pool_into_conv(g)) r[from] = to;
     return r;
 }
 

@@ -49,7 +49,8 @@ Tensor* im2col(Context& ctx, Tensor* x, int kw, int kh, int stride, int pad);
 // col2im: the adjoint of im2col (overlapping patches add up), back to the shape of `like`.
 Tensor* col2im(Context& ctx, Tensor* cols, const Tensor* like, int kw, int kh, int stride, int pad);
 // conv_2d = kernel · im2col(x): [IC, W, H, N] -> [OC, OW, OH, N]. At stride 1 it is one op
-// (Op::Conv2d, op_params[1] = pad) computed by the direct convolution kernel, with the same
+// (Op::Conv2d, op_params[1] = pad; fusion may add bias, relu and a max pooling, engine/fusion.h)
+// computed by the direct convolution kernel, with the same
 // kernel computing its input gradient and a sibling its kernel gradient; other strides build
 // im2col + mul_mat, with the kernel permuted (a small copy) into the patch order.
 Tensor* conv_2d(Context& ctx, Tensor* kernel, Tensor* x, int stride, int pad);

@@ -119,35 +119,57 @@ int64_t conv_image(const ConvGather& g, int64_t n, float* ws, const float*& imag
     return sy;
 }
 
+void max_pool_row(const float* x, int64_t w, int64_t c, float* y, int64_t ow, int k, int s);  // pool_impl.h
+
+// One output row oy of the convolution of an image (rows sy floats apart) into y_row.
+template <class Tiles>
+void conv_row(const ConvArgs& args, Tiles tiles, const TileSplit& split, int64_t mr, const float* image, int64_t sy,
+              int64_t oy, float* y_row) {
+    const ConvGather& g = args.in;
+    const int64_t k = g.c * g.kw * g.kh;
+    int64_t ox = 0;
+    for (int64_t tile = 0; tile < split.tiles; ++tile) {
+        const int64_t width = split.width(tile);
+        ConvTile t{image + oy * sy + ox * g.c, sy, g.c, g.kw, g.kh, args.weights, y_row + ox * args.ldy,
+                   args.ldy, args.bias, args.relu};
+        for (int64_t i0 = 0; i0 < args.m; i0 += mr) {
+            tiles[width - 1](t);
+            t.w += mr * k;
+            t.y += mr;
+            if (t.bias) t.bias += mr;
+        }
+        ox += width;
+    }
+}
+
 void conv(const ConvArgs& args, void* workspace) {
     const ConvGather& g = args.in;
     const ConvShape shape = conv_shape(args.m);
-    const int64_t k = g.c * g.kw * g.kh, mr = shape.mr();
     const auto tiles = tiles_for<ConvTileKernel>(shape);
     const TileSplit split(g.ow, max_tile_columns(shape.mv));
     float* ws = aligned_workspace(workspace);
     clear_padding(g, ws);
+    // Rows of the result: conv rows, or pooled rows made of `pool` conv rows each.
+    const int pool = std::max(args.pool, 1);
+    const int64_t rows_per_image = g.oh / pool;
     const float* image = nullptr;
     int64_t sy = 0, image_n = -1;
     for (int64_t row = args.row_begin; row < args.row_end; ++row) {
-        const int64_t oy = row % g.oh, n = row / g.oh;
+        const int64_t oy = row % rows_per_image, n = row / rows_per_image;
         if (n != image_n) {
             image_n = n;
             sy = conv_image(g, n, ws, image);
         }
-        float* y_row = args.y + row * g.ow * args.ldy;
-        int64_t ox = 0;
-        for (int64_t tile = 0; tile < split.tiles; ++tile) {
-            const int64_t width = split.width(tile);
-            ConvTile t{image + oy * sy + ox * g.c, sy, g.c, g.kw, g.kh, args.weights, y_row + ox * args.ldy,
-                       args.ldy, args.bias, args.relu};
-            for (int64_t i0 = 0; i0 < args.m; i0 += mr) {
-                tiles[width - 1](t);
-                t.w += mr * k;
-                t.y += mr;
-                if (t.bias) t.bias += mr;
-            }
-            ox += width;
+        if (pool == 1) {
+            conv_row(args, tiles, split, shape.mr(), image, sy, oy, args.y + row * g.ow * args.ldy);
+            continue;
         }
+        // The window's conv rows stay in L1 on their way to the pooled row.
+        ConvArgs dense = args;
+        dense.ldy = args.m;
+        for (int r = 0; r < pool; ++r)
+            conv_row(dense, tiles, split, shape.mr(), image, sy, oy * pool + r, args.scratch + r * g.ow * args.m);
+        const int64_t pooled_w = g.ow / pool;
+        max_pool_row(args.scratch, g.ow, args.m, args.y + row * pooled_w * args.m, pooled_w, pool, pool);
     }
 }

@@ -265,9 +265,10 @@ TEST(Fusion, KeepsLossAndGradientsOfATrainingGraph) {
 namespace mn {
 namespace {
 
-// conv_2d as the inference graph runs it (the direct convolution op at stride 1, implicit GEMM
-// gathering straight from the image at stride 2, bias and relu fused) computes what explicit
-// im2col + mul_mat does, for padding, stride, channel counts and partial tiles.
+// conv_2d + bias + relu + max pool as the inference graph runs them (the direct convolution op
+// at stride 1, pooling as it goes; implicit GEMM gathering straight from the image at stride 2;
+// bias and relu fused) compute what explicit im2col + mul_mat and separate ops do, for padding,
+// stride, channel counts, partial tiles and odd sizes (pooling drops the last row and column).
 TEST(Fusion, OptimizedConvolutionMatchesExplicitIm2Col) {
     struct Case {
         int64_t c, w, h, n, oc;
@@ -298,14 +299,19 @@ TEST(Fusion, OptimizedConvolutionMatchesExplicitIm2Col) {
                 Tensor* product = mul_mat(ctx, k2, reshape(ctx, cols, {cols->ne[0], cols->ne[1] * cols->ne[2] * k.n}));
                 conv = reshape(ctx, product, {k.oc, cols->ne[1], cols->ne[2], k.n});
             }
-            Tensor* y = relu(ctx, add(ctx, conv, bias));
+            Tensor* y = max_pool_2d(ctx, relu(ctx, add(ctx, conv, bias)), 2, 2);
             y->flags |= kFlagOutput;
             Graph g;
             g.build_forward(y);
             if (fused) {
                 y = replacement(optimize_graph(g), y);
-                for (const Tensor* node : g.nodes)  // no im2col matrix, no separate bias or relu pass
+                // No im2col matrix, no separate bias or relu pass; at stride 1 no pooling pass.
+                for (const Tensor* node : g.nodes) {
                     EXPECT_TRUE(node->op != Op::Im2Col && node->op != Op::Add && node->op != Op::Relu) << op_name(node->op);
+                    if (k.stride == 1) {
+                        EXPECT_NE(node->op, Op::MaxPool2d);
+                    }
+                }
             }
             GraphAllocator alloc;
             alloc.allocate(g);

@@ -127,6 +127,58 @@ TEST(ConvKernels, DirectConvolutionMatchesReferenceOnEveryLevel) {
     }
 }
 
+// With pool = 2 (and 3), the kernel max-pools its conv rows as it goes: the result must be the
+// reference convolution (bias, relu) followed by max pooling with disjoint windows, the rows
+// and columns past the last whole window dropped.
+TEST(ConvKernels, PoolingConvolutionMatchesConvolutionThenPoolOnEveryLevel) {
+    LevelGuard guard;
+    std::mt19937 rng(4);
+    for (CpuLevel level : supported_levels()) {
+        set_cpu_level(level);
+        const KernelTable& kt = kernels();
+        for (const ConvCase& cc : kCases)
+            for (int pool : {2, 3}) {
+                const ConvData d = make_data(cc, rng);
+                const int64_t pw = d.ow / pool, ph = d.oh / pool;
+                if (pw < 1 || ph < 1) continue;
+                std::vector<float> packed(kt.conv_packed_floats(cc.c, cc.m, cc.k, cc.k));
+                kt.pack_conv_weights(d.kernel.data(), cc.k, cc.k, cc.c, cc.m, false, packed.data());
+                ConvArgs args;
+                args.in = gather(d.x.data(), cc.c, cc.w, cc.h, d.ow, d.oh, cc.k, cc.pad);
+                args.m = cc.m;
+                args.weights = packed.data();
+                std::vector<float> y(static_cast<size_t>(cc.m * pw * ph * cc.n), NAN), scratch(size_t(pool * d.ow * cc.m));
+                args.y = y.data();
+                args.ldy = cc.m;
+                args.bias = d.bias.data();
+                args.relu = true;
+                args.pool = pool;
+                args.scratch = scratch.data();
+                conv_in_two_calls(kt, args, ph * cc.n);
+                for (int64_t n = 0; n < cc.n; ++n)
+                    for (int64_t py = 0; py < ph; ++py)
+                        for (int64_t px = 0; px < pw; ++px)
+                            for (int64_t o = 0; o < cc.m; ++o) {
+                                double best = -1e30;
+                                for (int wy = 0; wy < pool; ++wy)
+                                    for (int wx = 0; wx < pool; ++wx) {
+                                        const int64_t ox = px * pool + wx, oy = py * pool + wy;
+                                        double s = d.bias[o];
+                                        for (int ky = 0; ky < cc.k; ++ky)
+                                            for (int kx = 0; kx < cc.k; ++kx)
+                                                for (int64_t c = 0; c < cc.c; ++c)
+                                                    s += double(d.w(kx, ky, c, o)) *
+                                                         d.at(d.x, c, cc.c, ox + kx - cc.pad, oy + ky - cc.pad, n, cc.w, cc.h);
+                                        best = std::max(best, std::max(s, 0.0));
+                                    }
+                                ASSERT_NEAR(y[((n * ph + py) * pw + px) * cc.m + o], best, tolerance(cc.c * cc.k * cc.k))
+                                    << cpu_level_name(level) << " c=" << cc.c << " w=" << cc.w << " m=" << cc.m
+                                    << " pool=" << pool;
+                            }
+            }
+    }
+}
+
 // The input's gradient: dx(c, x, y) = sum over o, kx, ky of w(kx, ky, c, o) * dy(o, x+pad-kx, y+pad-ky),
 // computed by conv() on dy with the flipped kernel.
 TEST(ConvKernels, FlippedKernelGivesTheInputGradientOnEveryLevel) {
