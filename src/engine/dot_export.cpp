@@ -37,6 +37,21 @@ const char* fill_of(Kind k) {
 
 }  // namespace
 
+namespace {
+// The steps graph rewrites folded into a node (engine/fusion.h), so the picture shows them.
+std::string fused_steps(const Tensor* t) {
+    std::string s;
+    if (t->op == Op::MulMat || t->op == Op::Conv2d) {
+        if (t->src[2]) s += " + bias";
+        if (t->op_params[0]) s += " + relu";
+    }
+    if (t->op == Op::Conv2d && t->op_params[2] > 1)
+        s += " + max_pool_2d " + std::to_string(t->op_params[2]) + "x" + std::to_string(t->op_params[2]);
+    if (t->op == Op::MaxPool2dBackward && t->op_params[2]) s += " + relu_back";
+    return s;
+}
+}  // namespace
+
 std::string graph_to_dot(const Graph& graph, const std::string& title) {
     std::unordered_map<const Tensor*, std::string> ids;
     auto id_of = [&](const Tensor* t) {
@@ -45,7 +60,7 @@ std::string graph_to_dot(const Graph& graph, const std::string& title) {
         return ids[t] = "t" + std::to_string(ids.size());
     };
     auto label_of = [](const Tensor* t) {
-        std::string op = op_name(t->op);
+        std::string op = op_name(t->op) + fused_steps(t);
         if (t->op == Op::None) op = t->flags & kFlagParam ? "param" : t->flags & kFlagInput ? "input" : "constant";
         const std::string shape = escape(t->shape_string()) + " " + std::string(dtype_name(t->type));
         if (!t->name[0]) return "{" + escape(op) + "|" + shape + "}";  // intermediate values need no name
