@@ -48,6 +48,8 @@ std::string fused_steps(const Tensor* t) {
     if (t->op == Op::Conv2d && t->op_params[2] > 1)
         s += " + max_pool_2d " + std::to_string(t->op_params[2]) + "x" + std::to_string(t->op_params[2]);
     if (t->op == Op::MaxPool2dBackward && t->op_params[2]) s += " + relu_back";
+    if (t->op == Op::Conv2d && t->op_params[3]) s += " (computed by its max_pool_2d)";
+    if (t->op == Op::MaxPool2d && t->op_params[2]) s += " (computes its conv_2d)";
     return s;
 }
 }  // namespace

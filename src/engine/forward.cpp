@@ -13,6 +13,7 @@ size_t forward_work_bytes(const Tensor* t, int nth) {
         case Op::MulMat: return forward_mul_mat_work_bytes(t, nth);
         case Op::SumTo: return forward_sum_to_work_bytes(t, nth);
         case Op::Conv2d:
+        case Op::MaxPool2d:
         case Op::Conv2dBackInput:
         case Op::Conv2dBackKernel: return forward_conv_2d_work_bytes(t, nth);
         default: return 0;
@@ -39,7 +40,12 @@ void forward(const ComputeParams& p, Tensor* t) {
         case Op::Conv2d: forward_conv_2d(p, t); return;
         case Op::Conv2dBackInput: forward_conv_2d_back_input(p, t); return;
         case Op::Conv2dBackKernel: forward_conv_2d_back_kernel(p, t); return;
-        case Op::MaxPool2d: forward_max_pool_2d(p, t); return;
+        case Op::MaxPool2d:
+            if (t->op_params[2])
+                forward_max_pool_of_conv(p, t);
+            else
+                forward_max_pool_2d(p, t);
+            return;
         case Op::MaxPool2dBackward: forward_max_pool_2d_backward(p, t); return;
         case Op::Dropout: forward_dropout(p, t); return;
         case Op::CrossEntropyLoss: forward_cross_entropy_loss(p, t); return;

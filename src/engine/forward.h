@@ -69,6 +69,7 @@ void forward_max_pool_2d(const ComputeParams& p, Tensor* t);
 void forward_max_pool_2d_backward(const ComputeParams& p, Tensor* t);
 void forward_dropout(const ComputeParams& p, Tensor* t);
 void forward_conv_2d(const ComputeParams& p, Tensor* t);
+void forward_max_pool_of_conv(const ComputeParams& p, Tensor* t);
 void forward_conv_2d_back_input(const ComputeParams& p, Tensor* t);
 void forward_conv_2d_back_kernel(const ComputeParams& p, Tensor* t);
 size_t forward_conv_2d_work_bytes(const Tensor* t, int nth);

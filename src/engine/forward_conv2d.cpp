@@ -70,6 +70,8 @@ size_t forward_conv_2d_work_bytes(const Tensor* t, int /*nth*/) {
                        sizeof(float) +
                    k.conv_workspace(g);
         }
+        case Op::MaxPool2d:  // one that computes its convolution too
+            return t->op_params[2] ? forward_conv_2d_work_bytes(t->src[0], 1) : 0;
         case Op::Conv2dBackInput:
             return line_floats(kernel_floats(t->src[1])) * sizeof(float) + k.conv_workspace(back_input_gather(t));
         case Op::Conv2dBackKernel:  // this thread's partial sums, then the image scratch
@@ -78,11 +80,13 @@ size_t forward_conv_2d_work_bytes(const Tensor* t, int /*nth*/) {
     }
 }
 
-void forward_conv_2d(const ComputeParams& p, Tensor* t) {
+namespace {
+// The arguments of conv_2d node t writing its own tensor; the kernel packed into the front of
+// the scratch unless it was packed ahead. Returns the rest of the scratch.
+float* conv_args_of(const ComputeParams& p, const Tensor* t, ConvArgs& a) {
     const Tensor* kernel = t->src[0];
     const KernelTable& k = kernels();
     float* ws = static_cast<float*>(p.work);
-    ConvArgs a;
     a.in = forward_gather(t);
     a.m = t->ne[0];
     // Weights packed once ahead (models/inference.cpp) for this level, else by each thread here.
@@ -94,17 +98,36 @@ void forward_conv_2d(const ComputeParams& p, Tensor* t) {
         a.weights = ws;
     }
     ws += line_floats(kernel_floats(kernel));
-    a.y = t->f32();
+    a.y = static_cast<float*>(t->data);
     a.ldy = a.m;
     a.bias = t->src[2] ? static_cast<const float*>(t->src[2]->data) : nullptr;  // engine/fusion.cpp
     a.relu = t->op_params[0] != 0;
+    return ws;
+}
+}  // namespace
+
+void forward_conv_2d(const ComputeParams& p, Tensor* t) {
+    if (t->op_params[3]) return;  // the max pooling that reads it computes it (engine/fusion.cpp)
+    ConvArgs a;
+    float* ws = conv_args_of(p, t, a);
     a.pool = pool_of(t);
     if (a.pool > 1) {
         a.scratch = ws;
         ws += line_floats(size_t(a.pool * a.in.ow * a.m));
     }
     split_range(t->ne[2] * t->ne[3], p.ith, p.nth, 1, a.row_begin, a.row_end);  // output rows, pooled or not
-    if (a.row_begin < a.row_end) k.conv(a, ws);
+    if (a.row_begin < a.row_end) kernels().conv(a, ws);
+}
+
+// A max pooling with op_params[2] set computes the convolution it reads as well, in one pass:
+// every conv row into the convolution's tensor, each window's rows pooled while in L1.
+void forward_max_pool_of_conv(const ComputeParams& p, Tensor* t) {
+    ConvArgs a;
+    float* ws = conv_args_of(p, t->src[0], a);
+    a.pool = t->op_params[0];
+    a.pooled = t->f32();
+    split_range(t->ne[2] * t->ne[3], p.ith, p.nth, 1, a.row_begin, a.row_end);  // pooled rows
+    if (a.row_begin < a.row_end) kernels().conv(a, ws);
 }
 
 void forward_conv_2d_back_input(const ComputeParams& p, Tensor* t) {

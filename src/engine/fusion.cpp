@@ -130,8 +130,18 @@ Replacements fuse_pool_into_conv(Graph& g) {
         if (pool->op != Op::MaxPool2d) continue;
         Tensor* conv = pool->src[0];
         const int k = pool->op_params[0], s = pool->op_params[1];
-        if (conv->op != Op::Conv2d || k != s || k < 2 || conv->op_params[2] != 0) continue;
-        if (!only_reader(c, conv, pool)) continue;  // training: the pooling's gradient reads conv
+        if (conv->op != Op::Conv2d || k != s || k < 2 || conv->op_params[2] != 0 || conv->op_params[3] != 0) continue;
+        if (!only_reader(c, conv, pool)) {
+            // Training: the pooling's gradient reads the conv rows, so they are written, but the
+            // pooling computes them itself and pools each window while it is in L1. It reads the
+            // convolution's input from now on: that keeps the input's memory alive until then.
+            if (conv->flags & kFlagOutput || pool->src[1]) continue;
+            conv->op_params[3] = 1;  // computed by its pooling
+            pool->op_params[2] = 1;  // computes its convolution
+            pool->src[1] = conv->src[1];
+            c[conv->src[1]].push_back(pool);
+            continue;
+        }
         conv->op_params[2] = k;
         for (int d = 1; d <= 2; ++d) conv->ne[d] = pool->ne[d];
         set_contiguous_strides(*conv);

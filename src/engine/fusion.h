@@ -29,7 +29,10 @@ Replacements fuse_relu_into_pool_backward(Graph& graph);
 
 // max_pool_2d(conv_2d(...)) with disjoint windows, where nothing else reads the convolution
 // (inference), becomes one conv_2d that pools as it goes (op_params[2] = the window): its
-// full-size output, the largest activation of a CNN, is never written.
+// full-size output, the largest activation of a CNN, is never written. Where the pooling's
+// gradient reads it too (training), the pooling computes the convolution itself in the same
+// pass (its op_params[2] = 1, the convolution's op_params[3] = 1, the convolution's input
+// becomes the pooling's src[1]): the conv rows are written once and never read back to pool.
 Replacements fuse_pool_into_conv(Graph& graph);
 
 // Every rewrite above, in order.

@@ -164,12 +164,22 @@ void conv(const ConvArgs& args, void* workspace) {
             conv_row(args, tiles, split, shape.mr(), image, sy, oy, args.y + row * g.ow * args.ldy);
             continue;
         }
-        // The window's conv rows stay in L1 on their way to the pooled row.
-        ConvArgs dense = args;
-        dense.ldy = args.m;
+        // The window's conv rows are still in L1 when they are pooled.
+        const int64_t pooled_w = g.ow / pool, row_floats = g.ow * args.m;
+        if (!args.pooled) {
+            ConvArgs dense = args;
+            dense.ldy = args.m;
+            for (int r = 0; r < pool; ++r)
+                conv_row(dense, tiles, split, shape.mr(), image, sy, oy * pool + r, args.scratch + r * row_floats);
+            max_pool_row(args.scratch, g.ow, args.m, args.y + row * pooled_w * args.m, pooled_w, pool, pool);
+            continue;
+        }
+        float* conv_rows = args.y + (n * g.oh + oy * pool) * row_floats;
         for (int r = 0; r < pool; ++r)
-            conv_row(dense, tiles, split, shape.mr(), image, sy, oy * pool + r, args.scratch + r * g.ow * args.m);
-        const int64_t pooled_w = g.ow / pool;
-        max_pool_row(args.scratch, g.ow, args.m, args.y + row * pooled_w * args.m, pooled_w, pool, pool);
+            conv_row(args, tiles, split, shape.mr(), image, sy, oy * pool + r, conv_rows + r * row_floats);
+        max_pool_row(conv_rows, g.ow, args.m, args.pooled + row * pooled_w * args.m, pooled_w, pool, pool);
+        if (oy == rows_per_image - 1)  // conv rows below the last window: computed, not pooled
+            for (int64_t rest = (oy + 1) * pool; rest < g.oh; ++rest)
+                conv_row(args, tiles, split, shape.mr(), image, sy, rest, args.y + (n * g.oh + rest) * row_floats);
     }
 }

@@ -62,11 +62,14 @@ struct ConvArgs {
     const float* bias = nullptr;
     bool relu = false;
     int64_t row_begin = 0, row_end = 0;
-    // With pool > 1, max pooling over pool x pool windows (stride pool) follows in the same pass:
-    // rows are then pooled rows (OH/pool of them per image, each OW/pool pixels, y dense with
-    // ldy = m), and `scratch` holds pool conv rows (pool * OW * m floats) on their way.
+    // With pool > 1, max pooling over pool x pool windows (stride pool) follows in the same pass,
+    // and rows are pooled rows (OH/pool of them per image, each OW/pool pixels of m floats).
+    // Without `pooled`, y receives the pooled rows and `scratch` holds the window's conv rows
+    // (pool * OW * m floats) on their way; with it, y receives every conv row (ldy = m) and
+    // `pooled` the pooled rows (training, where the pooling's gradient reads the conv rows).
     int pool = 0;
     float* scratch = nullptr;
+    float* pooled = nullptr;
 };
 
 // The kernel's gradient of a stride-1 convolution (kernels/conv_weight_grad_impl.h), summed over
