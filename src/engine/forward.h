@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "engine/tensor.h"
+#include "kernels/kernels.h"
 
 namespace mn {
 
@@ -50,6 +51,9 @@ inline int64_t bcast(int64_t i, int64_t ne) { return ne == 1 ? 0 : i; }
 inline float load_f32(const Tensor* t, int64_t i0, int64_t i1, int64_t i2, int64_t i3) {
     return *reinterpret_cast<const float*>(t->at(i0, i1, i2, i3));
 }
+
+// Image x ([C, W, H, N], channels dense) as a convolution's kernels read it (kernels/kernels.h).
+ConvGather image_gather(const Tensor* x, int kw, int kh, int stride, int pad, int64_t ow, int64_t oh);
 
 // Per-op implementations (forward_<family>.cpp).
 void forward_mul_mat(const ComputeParams& p, Tensor* t);

@@ -8,25 +8,6 @@ namespace mn {
 
 namespace {
 
-// Image x (dense channels) read by a kw x kh kernel at stride 1 into an ow x oh output.
-ConvGather gather_of(const Tensor* x, int kw, int kh, int pad, int64_t ow, int64_t oh) {
-    ConvGather g;
-    g.x = static_cast<const float*>(x->data);
-    g.c = x->ne[0];
-    g.w = x->ne[1];
-    g.h = x->ne[2];
-    g.sx = static_cast<int64_t>(x->nb[1] / sizeof(float));
-    g.sy = static_cast<int64_t>(x->nb[2] / sizeof(float));
-    g.sn = static_cast<int64_t>(x->nb[3] / sizeof(float));
-    g.ow = ow;
-    g.oh = oh;
-    g.kw = kw;
-    g.kh = kh;
-    g.stride = 1;
-    g.pad = pad;
-    return g;
-}
-
 int kernel_w(const Tensor* kernel) { return static_cast<int>(kernel->ne[0]); }
 int kernel_h(const Tensor* kernel) { return static_cast<int>(kernel->ne[1]); }
 
@@ -35,7 +16,7 @@ int kernel_h(const Tensor* kernel) { return static_cast<int>(kernel->ne[1]); }
 ConvGather back_input_gather(const Tensor* t) {
     const Tensor* dy = t->src[0];
     const Tensor* kernel = t->src[1];
-    return gather_of(dy, kernel_w(kernel), kernel_h(kernel), kernel_w(kernel) - 1 - t->op_params[1], t->ne[1], t->ne[2]);
+    return image_gather(dy, kernel_w(kernel), kernel_h(kernel), 1, kernel_w(kernel) - 1 - t->op_params[1], t->ne[1], t->ne[2]);
 }
 
 // The convolution's own output size (t is smaller when it pools too: op_params[2]).
@@ -43,7 +24,7 @@ ConvGather forward_gather(const Tensor* t) {
     const Tensor* kernel = t->src[0];
     const Tensor* x = t->src[1];
     const int pad = t->op_params[1];
-    return gather_of(x, kernel_w(kernel), kernel_h(kernel), pad, x->ne[1] + 2 * pad - kernel_w(kernel) + 1,
+    return image_gather(x, kernel_w(kernel), kernel_h(kernel), 1, pad, x->ne[1] + 2 * pad - kernel_w(kernel) + 1,
                      x->ne[2] + 2 * pad - kernel_h(kernel) + 1);
 }
 
@@ -51,7 +32,7 @@ int pool_of(const Tensor* t) { return t->op == Op::Conv2d ? t->op_params[2] : 0;
 
 ConvGather back_kernel_gather(const Tensor* t) {
     const Tensor* dy = t->src[1];
-    return gather_of(t->src[0], kernel_w(t), kernel_h(t), t->op_params[1], dy->ne[1], dy->ne[2]);
+    return image_gather(t->src[0], kernel_w(t), kernel_h(t), 1, t->op_params[1], dy->ne[1], dy->ne[2]);
 }
 
 // Floats rounded up to whole cache lines, so that what follows in the scratch stays aligned.

@@ -46,9 +46,7 @@ size_t gemm_scratch_bytes(const Tensor* t, int nth) {
 }
 }  // namespace
 
-// A mul_mat whose B is an implicit im2col of an image (engine/fusion.cpp).
-ConvGather conv_gather_of(const Tensor* t) {
-    const Tensor* x = t->src[1];
+ConvGather image_gather(const Tensor* x, int kw, int kh, int stride, int pad, int64_t ow, int64_t oh) {
     ConvGather g;
     g.x = static_cast<const float*>(x->data);
     g.c = x->ne[0];
@@ -57,13 +55,19 @@ ConvGather conv_gather_of(const Tensor* t) {
     g.sx = static_cast<int64_t>(x->nb[1] / sizeof(float));
     g.sy = static_cast<int64_t>(x->nb[2] / sizeof(float));
     g.sn = static_cast<int64_t>(x->nb[3] / sizeof(float));
-    g.kw = t->op_params[2];
-    g.kh = t->op_params[3];
-    g.stride = t->op_params[4];
-    g.pad = t->op_params[5];
-    g.ow = t->op_params[6];
-    g.oh = t->op_params[7];
+    g.ow = ow;
+    g.oh = oh;
+    g.kw = kw;
+    g.kh = kh;
+    g.stride = stride;
+    g.pad = pad;
     return g;
+}
+
+// A mul_mat whose B is an implicit im2col of an image (engine/fusion.cpp).
+ConvGather conv_gather_of(const Tensor* t) {
+    const int32_t* p = t->op_params;  // kw, kh, stride, pad, OW, OH in [2..7]
+    return image_gather(t->src[1], p[2], p[3], p[4], p[5], p[6], p[7]);
 }
 
 size_t forward_mul_mat_work_bytes(const Tensor* t, int nth) {

@@ -44,6 +44,15 @@ struct ConvData {
         if (x0 < 0 || x0 >= wd || y0 < 0 || y0 >= ht) return 0.0f;
         return img[((n * ht + y0) * wd + x0) * channels + ch];
     }
+    // The reference convolution (with bias) at output (o, ox, oy, n), in double.
+    double conv_at(int64_t n, int64_t ox, int64_t oy, int64_t o) const {
+        double s = bias[o];
+        for (int ky = 0; ky < cc.k; ++ky)
+            for (int kx = 0; kx < cc.k; ++kx)
+                for (int64_t c = 0; c < cc.c; ++c)
+                    s += double(w(kx, ky, c, o)) * at(x, c, cc.c, ox + kx - cc.pad, oy + ky - cc.pad, n, cc.w, cc.h);
+        return s;
+    }
 };
 
 ConvData make_data(const ConvCase& cc, std::mt19937& rng) {
@@ -112,12 +121,7 @@ TEST(ConvKernels, DirectConvolutionMatchesReferenceOnEveryLevel) {
                     for (int64_t oy = 0; oy < d.oh; ++oy)
                         for (int64_t ox = 0; ox < d.ow; ++ox)
                             for (int64_t o = 0; o < cc.m; ++o) {
-                                double s = d.bias[o];
-                                for (int ky = 0; ky < cc.k; ++ky)
-                                    for (int kx = 0; kx < cc.k; ++kx)
-                                        for (int64_t c = 0; c < cc.c; ++c)
-                                            s += double(d.w(kx, ky, c, o)) *
-                                                 d.at(d.x, c, cc.c, ox + kx - cc.pad, oy + ky - cc.pad, n, cc.w, cc.h);
+                                double s = d.conv_at(n, ox, oy, o);
                                 if (relu && s < 0) s = 0;
                                 ASSERT_NEAR(y[((n * d.oh + oy) * d.ow + ox) * cc.m + o], s, tolerance(cc.c * cc.k * cc.k))
                                     << cpu_level_name(level) << " c=" << cc.c << " w=" << cc.w << " m=" << cc.m;
@@ -161,16 +165,8 @@ TEST(ConvKernels, PoolingConvolutionMatchesConvolutionThenPoolOnEveryLevel) {
                             for (int64_t o = 0; o < cc.m; ++o) {
                                 double best = -1e30;
                                 for (int wy = 0; wy < pool; ++wy)
-                                    for (int wx = 0; wx < pool; ++wx) {
-                                        const int64_t ox = px * pool + wx, oy = py * pool + wy;
-                                        double s = d.bias[o];
-                                        for (int ky = 0; ky < cc.k; ++ky)
-                                            for (int kx = 0; kx < cc.k; ++kx)
-                                                for (int64_t c = 0; c < cc.c; ++c)
-                                                    s += double(d.w(kx, ky, c, o)) *
-                                                         d.at(d.x, c, cc.c, ox + kx - cc.pad, oy + ky - cc.pad, n, cc.w, cc.h);
-                                        best = std::max(best, std::max(s, 0.0));
-                                    }
+                                    for (int wx = 0; wx < pool; ++wx)
+                                        best = std::max(best, std::max(d.conv_at(n, px * pool + wx, py * pool + wy, o), 0.0));
                                 ASSERT_NEAR(y[((n * ph + py) * pw + px) * cc.m + o], best, tolerance(cc.c * cc.k * cc.k))
                                     << cpu_level_name(level) << " c=" << cc.c << " w=" << cc.w << " m=" << cc.m
                                     << " pool=" << pool;
