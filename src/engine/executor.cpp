@@ -42,6 +42,10 @@ Executor::~Executor() {
 }
 
 void Executor::parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
+    if (n <= grain || pool_.size() == 1) {  // one share: waking the other threads would cost more
+        if (n > 0) fn(0, n);
+        return;
+    }
     pool_.run([&](int ith, int nth) {
         int64_t begin, end;
         split_range(n, ith, nth, grain, begin, end);
@@ -49,10 +53,33 @@ void Executor::parallel_for(int64_t n, int64_t grain, const std::function<void(i
     });
 }
 
+namespace {
+// Ops this small cost less on one thread than the barrier it takes to share them (the last
+// layers of one image: a 500x10 product, a softmax over 10 values).
+constexpr int64_t kSerialWork = 32 * 1024;
+
+bool runs_on_one_thread(const Tensor* t) {
+    if (t->op == Op::Conv2d || t->op == Op::Conv2dBackInput || t->op == Op::Conv2dBackKernel) return false;
+    int64_t work = t->nelements();
+    for (const Tensor* s : t->src)
+        if (s) work = std::max(work, s->nelements());
+    if (t->op == Op::MulMat) work = t->ne[0] * t->ne[1] * t->ne[2] * t->ne[3] * t->src[0]->ne[0];
+    return work < kSerialWork;
+}
+}  // namespace
+
 void Executor::compute(const Graph& graph) {
     const int nth = pool_.size();
+    // The nodes to evaluate, and which of them thread 0 does alone.
+    std::vector<Tensor*> nodes;
+    std::vector<char> serial;
+    for (Tensor* node : graph.nodes) {
+        if (op_is_view(node->op)) continue;
+        nodes.push_back(node);
+        serial.push_back(nth > 1 && runs_on_one_thread(node));
+    }
     size_t need = 0;
-    for (const Tensor* node : graph.nodes) need = std::max(need, forward_work_bytes(node, nth));
+    for (size_t i = 0; i < nodes.size(); ++i) need = std::max(need, forward_work_bytes(nodes[i], serial[i] ? 1 : nth));
     need = (need + 63) / 64 * 64;
     if (need > work_per_thread_) {
         void* p = std::aligned_alloc(64, need * nth);
@@ -62,14 +89,21 @@ void Executor::compute(const Graph& graph) {
         work_per_thread_ = need;
     }
     pool_.run([&](int ith, int n) {
-        ComputeParams params{ith, n, work_.get() ? work_.get() + ith * work_per_thread_ : nullptr, work_per_thread_,
+        ComputeParams shared{ith, n, work_.get() ? work_.get() + ith * work_per_thread_ : nullptr, work_per_thread_,
                              work_.get(), &pool_};
-        for (Tensor* node : graph.nodes) {
-            if (op_is_view(node->op)) continue;
+        ComputeParams alone = shared;
+        alone.nth = 1;
+        for (size_t i = 0; i < nodes.size(); ++i) {
+            Tensor* node = nodes[i];
             const bool timed = profile_ != Profile::Off;
             const auto start = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-            forward(params, node);
-            pool_.barrier();
+            if (!serial[i])
+                forward(shared, node);
+            else if (ith == 0)
+                forward(alone, node);
+            // Thread 0 goes from one serial node to the next without waiting for anybody; every
+            // other step needs all threads' results, or thread 0's, before it.
+            if (!(serial[i] && i + 1 < nodes.size() && serial[i + 1])) pool_.barrier();
             if (timed && ith == 0) {
                 OpTime& t = op_times_[profile_ == Profile::ByShape ? shape_label(node) : op_name(node->op)];
                 t.ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
