@@ -94,10 +94,50 @@ inline float hsum(V v) {
 // Packs an mc x kc block of a row-major operand x(r, p) = x[r*ld + p] (or, transposed,
 // x[p*ld + r]) into panels of R rows laid out p-major: panel[p * R + r]; rows past mc are zero.
 // A is packed with R = MR, B with R = NR.
+#if MN_VEC_FLOATS >= 8
+// Eight rows of 8 floats (row r at x + r * ld) transposed into dst[c * stride + r]: the 8 x 8
+// block of a panel, in 24 register shuffles instead of 64 scalar moves.
+inline void transpose8x8(const float* x, int64_t ld, float* dst, int64_t stride) {
+    __m256 r0 = _mm256_loadu_ps(x), r1 = _mm256_loadu_ps(x + ld), r2 = _mm256_loadu_ps(x + 2 * ld),
+           r3 = _mm256_loadu_ps(x + 3 * ld), r4 = _mm256_loadu_ps(x + 4 * ld), r5 = _mm256_loadu_ps(x + 5 * ld),
+           r6 = _mm256_loadu_ps(x + 6 * ld), r7 = _mm256_loadu_ps(x + 7 * ld);
+    const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1), t2 = _mm256_unpacklo_ps(r2, r3),
+                 t3 = _mm256_unpackhi_ps(r2, r3), t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5),
+                 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+    const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE),
+                 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE),
+                 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE),
+                 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    _mm256_storeu_ps(dst + 0 * stride, _mm256_permute2f128_ps(u0, u4, 0x20));
+    _mm256_storeu_ps(dst + 1 * stride, _mm256_permute2f128_ps(u1, u5, 0x20));
+    _mm256_storeu_ps(dst + 2 * stride, _mm256_permute2f128_ps(u2, u6, 0x20));
+    _mm256_storeu_ps(dst + 3 * stride, _mm256_permute2f128_ps(u3, u7, 0x20));
+    _mm256_storeu_ps(dst + 4 * stride, _mm256_permute2f128_ps(u0, u4, 0x31));
+    _mm256_storeu_ps(dst + 5 * stride, _mm256_permute2f128_ps(u1, u5, 0x31));
+    _mm256_storeu_ps(dst + 6 * stride, _mm256_permute2f128_ps(u2, u6, 0x31));
+    _mm256_storeu_ps(dst + 7 * stride, _mm256_permute2f128_ps(u3, u7, 0x31));
+}
+#endif
+
 template <int R>
 void pack_panels(const float* x, int64_t ld, bool trans, int64_t mc, int64_t kc, float* dst) {
     for (int64_t ir = 0; ir < mc; ir += R) {
         const int64_t rows = std::min<int64_t>(R, mc - ir);
+#if MN_VEC_FLOATS >= 8
+        if constexpr (R % 8 == 0) {
+            // Whole panels of rows stored one after another (images of a batch, B of a forward
+            // product): transpose them 8 x 8 at a time.
+            if (!trans && rows == R) {
+                int64_t p = 0;
+                for (; p + 8 <= kc; p += 8)
+                    for (int r0 = 0; r0 < R; r0 += 8) transpose8x8(x + (ir + r0) * ld + p, ld, dst + p * R + r0, R);
+                for (; p < kc; ++p)
+                    for (int r = 0; r < R; ++r) dst[p * R + r] = x[(ir + r) * ld + p];
+                dst += kc * R;
+                continue;
+            }
+        }
+#endif
         if (trans) {
             for (int64_t p = 0; p < kc; ++p) {
                 const float* src = x + p * ld + ir;
