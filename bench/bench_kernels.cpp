@@ -50,6 +50,20 @@ void set_flops(benchmark::State& state, const Shape& s) {
     state.SetLabel(s.what);
 }
 
+// Times the graph ending in `out` through the real executor (allocation, threads, dispatch).
+void time_graph(benchmark::State& state, mn::Tensor* out, int threads) {
+    out->flags |= mn::kFlagOutput;
+    mn::Graph graph;
+    graph.build_forward(out);
+    mn::GraphAllocator alloc;
+    alloc.allocate(graph);
+    mn::Executor ex(threads);
+    for (auto _ : state) {
+        ex.compute(graph);
+        benchmark::DoNotOptimize(out->data);
+    }
+}
+
 // Our mul_mat through the real executor (packing, threading, dispatch), as the models use it.
 void BM_mul_mat(benchmark::State& state, mn::CpuLevel level, int threads) {
     const Shape& s = kShapes[state.range(0)];
@@ -67,17 +81,7 @@ void BM_mul_mat(benchmark::State& state, mn::CpuLevel level, int threads) {
     std::copy(av.begin(), av.end(), a->f32());
     std::copy(bv.begin(), bv.end(), b->f32());
     mn::Context g;
-    mn::Tensor* c = mn::mul_mat(g, a, b);
-    c->flags |= mn::kFlagOutput;
-    mn::Graph graph;
-    graph.build_forward(c);
-    mn::GraphAllocator alloc;
-    alloc.allocate(graph);
-    mn::Executor ex(threads);
-    for (auto _ : state) {
-        ex.compute(graph);
-        benchmark::DoNotOptimize(c->data);
-    }
+    time_graph(state, mn::mul_mat(g, a, b), threads);
     set_flops(state, s);
     mn::set_cpu_level(mn::detect_cpu_level());
 }
@@ -108,17 +112,7 @@ void BM_conv_2d(benchmark::State& state, int threads) {
     std::copy(kv.begin(), kv.end(), kernel->f32());
     std::copy(xv.begin(), xv.end(), x->f32());
     mn::Context g;
-    mn::Tensor* y = mn::conv_2d(g, kernel, x, 1, l.pad);
-    y->flags |= mn::kFlagOutput;
-    mn::Graph graph;
-    graph.build_forward(y);
-    mn::GraphAllocator alloc;
-    alloc.allocate(graph);
-    mn::Executor ex(threads);
-    for (auto _ : state) {
-        ex.compute(graph);
-        benchmark::DoNotOptimize(y->data);
-    }
+    time_graph(state, mn::conv_2d(g, kernel, x, 1, l.pad), threads);
     set_flops(state, s);
 }
 

@@ -1,5 +1,5 @@
 // Direct convolution at stride 1, part of kernels_impl.h (included inside its namespace, after
-// vec_impl.h; compiled once per SIMD level like the rest).
+// vec_impl.h and pool_impl.h; compiled once per SIMD level like the rest).
 //
 // Each register tile holds NR neighbouring output pixels of one output row by MR = MV * VW
 // output channels. For every tap (ky, kx) and input channel c it loads MR weights and
@@ -118,8 +118,6 @@ int64_t conv_image(const ConvGather& g, int64_t n, float* ws, const float*& imag
     image = ws;
     return sy;
 }
-
-void max_pool_row(const float* x, int64_t w, int64_t c, float* y, int64_t ow, int k, int s);  // pool_impl.h
 
 // One output row oy of the convolution of an image (rows sy floats apart) into y_row.
 template <class Tiles>

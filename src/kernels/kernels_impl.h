@@ -522,9 +522,9 @@ void relu(float* y, const float* x, int64_t n) {
 }
 
 #include "kernels/vec_impl.h"
+#include "kernels/pool_impl.h"
 #include "kernels/conv_direct_impl.h"
 #include "kernels/conv_weight_grad_impl.h"
-#include "kernels/pool_impl.h"
 
 }  // namespace
 

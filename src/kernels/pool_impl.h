@@ -1,5 +1,5 @@
-// Max pooling of one output row, part of kernels_impl.h (after conv_direct_impl.h, whose
-// vector helpers it uses). x points at the first input row of the windows, rows of w pixels
+// Max pooling of one output row, part of kernels_impl.h (after vec_impl.h, whose vector
+// helpers it uses). x points at the first input row of the windows, rows of w pixels
 // of c dense channels; y receives ow pixels. Channels are the vector lanes: the level's width
 // when it divides c, else half of it, else one at a time.
 template <int VW>

@@ -19,13 +19,7 @@
 #include "io/pickle.h"
 #include "io/torch_state_dict.h"
 #include "io/zip_reader.h"
-
-#ifndef MNIST_SOURCE_DIR
-#define MNIST_SOURCE_DIR "."
-#endif
-#ifndef MNIST_TEST_TMP
-#define MNIST_TEST_TMP "/tmp"
-#endif
+#include "test_support.h"  // MNIST_SOURCE_DIR, MNIST_TEST_TMP
 
 namespace fs = std::filesystem;
 using mn::NamedArray;
