@@ -13,20 +13,20 @@ constexpr int64_t kRowGrain = 32;
 
 bool split_by_columns(int64_t n, int nth) { return n >= 2 * kColumnGrain * nth; }
 
+// Weights packed once ahead (models/inference.cpp) for the active kernel level, or null.
+const float* packed_ahead_of(const Tensor* t) {
+    const auto* packed = static_cast<const PackedMatrix*>(t->op_data);
+    const Tensor* a = t->src[0];
+    return packed && packed->level == kernels().level && a->ne[2] == 1 && a->ne[3] == 1 ? packed->data.data() : nullptr;
+}
+
 // Threads that share the columns all read every row of A: when A is not packed ahead (weights
 // that change every training step, activations), they pack it together, each its share of
 // the rows, into one buffer behind thread 0's GEMM scratch.
 bool packs_a_together(const Tensor* t, int nth) {
     const Tensor* a = t->src[0];
     return nth > 1 && split_by_columns(t->ne[1], nth) && t->ne[2] == 1 && t->ne[3] == 1 && a->ne[2] == 1 &&
-           a->ne[3] == 1 && t->op_data == nullptr && (a->nb[0] == sizeof(float) || a->nb[1] == sizeof(float));
-}
-
-// Weights packed once ahead (models/inference.cpp) for the active kernel level, or null.
-const float* packed_ahead_of(const Tensor* t) {
-    const auto* packed = static_cast<const PackedMatrix*>(t->op_data);
-    const Tensor* a = t->src[0];
-    return packed && packed->level == kernels().level && a->ne[2] == 1 && a->ne[3] == 1 ? packed->data.data() : nullptr;
+           a->ne[3] == 1 && !packed_ahead_of(t) && (a->nb[0] == sizeof(float) || a->nb[1] == sizeof(float));
 }
 
 // Threads that share the rows of a packed A start theirs on one of its panels.
