@@ -13,6 +13,7 @@
 #include "engine/context.h"
 #include "engine/executor.h"
 #include "engine/ops.h"
+#include "io/idx.h"
 #include "kernels/kernels.h"
 
 extern "C" void openblas_set_num_threads(int);
@@ -116,6 +117,35 @@ void BM_conv_2d(benchmark::State& state, int threads) {
     set_flops(state, s);
 }
 
+// The first FC layer's two big products on real MNIST test images (81% zero pixels), where the
+// GEMM skips the steps of the depth whose values are all zero (kernels/zero_mask_impl.h):
+// 0: forward, weights x images; 1: weight gradient, imagesᵀ x (dense) output gradient.
+// Same FLOP count as the dense product, so GFLOP/s here are "effective".
+void BM_mul_mat_images(benchmark::State& state, int threads) {
+    const int64_t batch = 1000, pixels = 784, hidden = 500;
+    mn::IdxImages images;
+    try {
+        images = mn::read_idx_images(MNIST_DATA_DIR "/t10k-images-idx3-ubyte");
+    } catch (const std::exception&) {
+        state.SkipWithError("no MNIST test images: run scripts/fetch_data.sh");
+        return;
+    }
+    mn::Context w(size_t(4 * (pixels * batch + pixels * hidden + hidden * batch)) + (1 << 16));
+    mn::Tensor* x = w.new_tensor(mn::DType::F32, {pixels, batch});
+    for (int64_t i = 0; i < pixels * batch; ++i) x->f32()[i] = float(images.data()[i]) / 255.0f;
+    mn::Tensor* weights = w.new_tensor(mn::DType::F32, {pixels, hidden});
+    mn::Tensor* grad = w.new_tensor(mn::DType::F32, {hidden, batch});
+    auto wv = random_vector(size_t(weights->nelements()), 1), gv = random_vector(size_t(grad->nelements()), 2);
+    std::copy(wv.begin(), wv.end(), weights->f32());
+    std::copy(gv.begin(), gv.end(), grad->f32());
+    mn::Context g;
+    const bool forward = state.range(0) == 0;
+    time_graph(state, forward ? mn::mul_mat(g, weights, x) : mn::mul_mat(g, mn::transpose(g, x), mn::transpose(g, grad)),
+               threads);
+    set_flops(state, forward ? Shape{hidden, batch, pixels, "fc1 forward, 1000 test images"}
+                             : Shape{pixels, hidden, batch, "fc1 weight gradient, 1000 test images"});
+}
+
 void conv_layers(benchmark::internal::Benchmark* b) {
     for (int i = 0; i < int(sizeof(kConvLayers) / sizeof(kConvLayers[0])); ++i) b->Arg(i);
     b->Unit(benchmark::kMillisecond)->UseRealTime();
@@ -143,6 +173,7 @@ void shapes(benchmark::internal::Benchmark* b) {
 BENCHMARK_CAPTURE(BM_openblas, threads2, 2)->Apply(shapes);
 BENCHMARK_CAPTURE(BM_mul_mat, avx512_threads2, mn::CpuLevel::Avx512, 2)->Apply(shapes);
 BENCHMARK_CAPTURE(BM_conv_2d, threads2, 2)->Apply(conv_layers);
+BENCHMARK_CAPTURE(BM_mul_mat_images, threads2, 2)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_mul_mat, avx2_threads2, mn::CpuLevel::Avx2, 2)->Apply(shapes);
 BENCHMARK_CAPTURE(BM_mul_mat, scalar_threads2, mn::CpuLevel::Scalar, 2)->Apply(shapes);
 BENCHMARK_CAPTURE(BM_openblas, threads1, 1)->Apply(shapes);

@@ -51,6 +51,9 @@ inline int64_t k_block(int64_t k) {
 constexpr int64_t MC = 480;  // a multiple of every MR
 constexpr int64_t NC_TILES = 96;  // NC = NR * NC_TILES
 
+#include "kernels/zero_mask_impl.h"
+static_assert(KC == 64 * kMaskWords, "a mask covers one k block");
+
 inline V loadu(const float* p) {
     V v;
     std::memcpy(&v, p, sizeof(V));
@@ -204,10 +207,11 @@ struct Epilogue {
     bool relu;
 };
 
-// The register tile: an MR x NR block of C accumulated over kc steps of packed A and B.
+// The register tile: an MR x NR block of C accumulated over kc steps of packed A and B, or over
+// the steps set in `mask` alone (zero_mask_impl.h).
 template <int MV, int NR>
-void micro_kernel(int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc, int64_t rows,
-                  int64_t cols, const Epilogue& ep) {
+void micro_kernel(int64_t kc, const uint64_t* mask, const float* pa, const float* pb, float* c, int64_t ldc,
+                  int64_t rows, int64_t cols, const Epilogue& ep) {
     constexpr int MR = MV * W;
     V acc[NR][MV];
 #pragma GCC unroll 32
@@ -220,19 +224,23 @@ void micro_kernel(int64_t kc, const float* pa, const float* pb, float* c, int64_
         if (j < cols)
             for (int r = 0; r < MR; r += 16) __builtin_prefetch(c + j * ldc + r, 1);
 
-    for (int64_t p = 0; p < kc; ++p) {
+    const auto step = [&](int64_t p) __attribute__((always_inline)) {
+        const float* ap = pa + p * MR;
+        const float* bp = pb + p * NR;
         V a[MV];
 #pragma GCC unroll 4
-        for (int v = 0; v < MV; ++v) a[v] = loadu(pa + v * W);
+        for (int v = 0; v < MV; ++v) a[v] = loadu(ap + v * W);
 #pragma GCC unroll 32
         for (int j = 0; j < NR; ++j) {
-            const V b = splat(pb[j]);
+            const V b = splat(bp[j]);
 #pragma GCC unroll 4
             for (int v = 0; v < MV; ++v) acc[j][v] += a[v] * b;
         }
-        pa += MR;
-        pb += NR;
-    }
+    };
+    if (mask)
+        for_each_step(mask, kc, step);
+    else
+        for (int64_t p = 0; p < kc; ++p) step(p);
 
     if (rows == MR) {  // a full tile: the epilogue in registers
         V bias[MV];
@@ -346,13 +354,20 @@ void gemv_panels(const GemmArgs& g, const float* b, float* c, int64_t i0) {
     for (int64_t pc = 0; pc < g.k; pc += kb) {
         const int64_t kc = std::min(kb, g.k - pc);
         const float* pa = g.a_packed + pc * m_padded + (g.a_packed_row + i0) * kc;
-        for (int64_t p = 0; p < kc; ++p, pa += MR) {
+        const auto step = [&](int64_t p) __attribute__((always_inline)) {
             const V bv = splat(b[pc + p]);
 #pragma GCC unroll 4
             for (int q = 0; q < P; ++q)
 #pragma GCC unroll 4
-                for (int v = 0; v < MV; ++v) acc[q][v] += loadu(pa + q * kc * MR + v * W) * bv;
-        }
+                for (int v = 0; v < MV; ++v) acc[q][v] += loadu(pa + p * MR + q * kc * MR + v * W) * bv;
+        };
+        // An image is mostly zero pixels, a relu's output often too: skip the weights they
+        // would multiply (zero_mask_impl.h).
+        PanelMask mask;
+        if (worth_skipping(vector_mask(b + pc, kc, mask), kc))
+            for_each_step(mask, kc, step);
+        else
+            for (int64_t p = 0; p < kc; ++p) step(p);
     }
     float tile[MR];
     for (int q = 0; q < P; ++q) {
@@ -387,6 +402,7 @@ void gemm_tiled(const GemmArgs& g, void* workspace) {
     const int64_t kc_max = std::min(g.k, KC);
     float* packed_a = ws;
     float* packed_b = ws + std::min<int64_t>(((g.m + MR - 1) / MR) * MR, MC) * kc_max;
+    PanelMask a_masks[MC / MR], b_masks[NC_TILES];
 
     for (int64_t jc = 0; jc < g.n; jc += NC) {
         const int64_t nc = std::min(NC, g.n - jc);
@@ -401,6 +417,8 @@ void gemm_tiled(const GemmArgs& g, void* workspace) {
                 const float* b_block = g.b_trans ? g.b + pc * g.ldb + jc : g.b + jc * g.ldb + pc;
                 pack_panels<NR>(b_block, g.ldb, g.b_trans, nc, kc, packed_b);
             }
+            // Which steps of each panel of B, and below of A, are not all zero.
+            for (int64_t jr = 0; jr < nc; jr += NR) panel_mask<NR>(packed_b + (jr / NR) * kc * NR, kc, b_masks[jr / NR]);
             for (int64_t ic = 0; ic < g.m; ic += MC) {
                 const int64_t mc = std::min(MC, g.m - ic);
                 const float* pa = packed_a;
@@ -411,6 +429,8 @@ void gemm_tiled(const GemmArgs& g, void* workspace) {
                     const float* a_block = g.a_trans ? g.a + pc * g.lda + ic : g.a + ic * g.lda + pc;
                     pack_panels<MR>(a_block, g.lda, g.a_trans, mc, kc, packed_a);
                 }
+                // (A scan costs 1/nc of the products that follow on the block.)
+                for (int64_t ir = 0; ir < mc; ir += MR) panel_mask<MR>(pa + ir * kc, kc, a_masks[ir / MR]);
                 Epilogue ep_block = ep;
                 if (ep.bias) ep_block.bias = ep.bias + ic;
                 for (int64_t jr = 0; jr < nc; jr += NR) {
@@ -418,7 +438,14 @@ void gemm_tiled(const GemmArgs& g, void* workspace) {
                     for (int64_t ir = 0; ir < mc; ir += MR) {
                         Epilogue ep_tile = ep_block;
                         if (ep_tile.bias) ep_tile.bias += ir;
-                        micro_kernel<Tile::MV, NR>(kc, pa + (ir / MR) * kc * MR, pb,
+                        PanelMask both;
+                        int64_t nonzero = 0;
+                        for (int w = 0; w < kMaskWords; ++w) {
+                            both[w] = b_masks[jr / NR][w] & a_masks[ir / MR][w];
+                            nonzero += __builtin_popcountll(both[w]);
+                        }
+                        micro_kernel<Tile::MV, NR>(kc, worth_skipping(nonzero, kc) ? both : nullptr,
+                                                   pa + (ir / MR) * kc * MR, pb,
                                                    g.c + (jc + jr) * g.ldc + ic + ir, g.ldc,
                                                    std::min<int64_t>(MR, mc - ir), std::min<int64_t>(NR, nc - jr),
                                                    ep_tile);
