@@ -44,6 +44,7 @@ std::string fused_steps(const Tensor* t) {
     if (t->op == Op::MulMat || t->op == Op::Conv2d) {
         if (t->src[2]) s += " + bias";
         if (t->op_params[0]) s += " + relu";
+        if (t->op == Op::MulMat && t->src[3]) s += " + relu_back";
     }
     if (t->op == Op::Conv2d && t->op_params[2] > 1)
         s += " + max_pool_2d " + std::to_string(t->op_params[2]) + "x" + std::to_string(t->op_params[2]);

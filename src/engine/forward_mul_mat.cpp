@@ -115,9 +115,14 @@ void forward_mul_mat(const ComputeParams& p, Tensor* t) {
             g.ldb = static_cast<int64_t>(b->nb[g.b_trans ? 0 : 1] / sizeof(float));
             g.c = reinterpret_cast<float*>(t->at(0, 0, i2, i3));
             g.ldc = static_cast<int64_t>(t->nb[1] / sizeof(float));
-            // Fused epilogue (engine/fusion.cpp): src[2] is a bias per row, op_params[0] = relu.
+            // Fused epilogue (engine/fusion.cpp): src[2] is a bias per row, op_params[0] = relu,
+            // src[3] a relu's output that gates the result (relu_backward).
             g.bias = t->src[2] ? static_cast<const float*>(t->src[2]->data) : nullptr;
             g.relu = t->op_params[0] != 0;
+            if (const Tensor* gate = t->src[3]) {
+                g.gate = reinterpret_cast<const float*>(gate->at(0, 0, i2, i3));
+                g.ldgate = static_cast<int64_t>(gate->nb[1] / sizeof(float));
+            }
             if (implicit_conv) {
                 g.b = nullptr;
                 g.b_gather = &gather;
@@ -131,6 +136,7 @@ void forward_mul_mat(const ComputeParams& p, Tensor* t) {
                 else
                     g.b += begin * (g.b_trans ? 1 : g.ldb);
                 g.c += begin * g.ldc;
+                if (g.gate) g.gate += begin * g.ldgate;
             } else {
                 g.m = end - begin;
                 g.n = n;
@@ -140,6 +146,7 @@ void forward_mul_mat(const ComputeParams& p, Tensor* t) {
                 g.a += begin * (g.a_trans ? 1 : g.lda);
                 g.c += begin;
                 if (g.bias) g.bias += begin;
+                if (g.gate) g.gate += begin;
             }
             kernels().gemm(g, p.work);
         }

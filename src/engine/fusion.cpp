@@ -123,6 +123,24 @@ Replacements fuse_relu_into_pool_backward(Graph& g) {
     return done;
 }
 
+Replacements fuse_relu_into_mul_mat(Graph& g) {
+    Consumers c = consumers_of(g);
+    Replacements done;
+    for (Tensor* relu_back : std::vector<Tensor*>(g.nodes)) {
+        if (relu_back->op != Op::ReluBackward) continue;
+        Tensor* product = relu_back->src[0];
+        const Tensor* y = relu_back->src[1];
+        // The gate is read like C: rows of floats, same shape, no batch dimensions.
+        if (product->op != Op::MulMat || product->src[3] || product->ne[2] != 1 || product->ne[3] != 1) continue;
+        if (y->type != DType::F32 || y->nb[0] != sizeof(float) || !y->same_shape(*product)) continue;
+        if (!only_reader(c, product, relu_back)) continue;
+        product->src[3] = relu_back->src[1];
+        c[product->src[3]].push_back(product);
+        redirect(g, c, done, relu_back, product);
+    }
+    return done;
+}
+
 Replacements fuse_pool_into_conv(Graph& g) {
     Consumers c = consumers_of(g);
     Replacements done;
@@ -154,6 +172,7 @@ Replacements optimize_graph(Graph& g) {
     fuse_implicit_im2col(g);
     Replacements r = fuse_mul_mat_epilogues(g);
     for (const auto& [from, to] : fuse_relu_into_pool_backward(g)) r[from] = to;
+    for (const auto& [from, to] : fuse_relu_into_mul_mat(g)) r[from] = to;
     for (const auto& [from, to] : fuse_pool_into_conv(g)) r[from] = to;
     return r;
 }

@@ -27,6 +27,11 @@ int fuse_implicit_im2col(Graph& graph);
 // the gradient only where the window's maximum is above 0 (one pass over y instead of three).
 Replacements fuse_relu_into_pool_backward(Graph& graph);
 
+// relu_backward(mul_mat(a, b), y), where only it reads the product, becomes one mul_mat whose
+// GEMM zeroes C where y <= 0 as it writes each tile (src[3] = y): a layer's gradient through its
+// relu without a pass of its own.
+Replacements fuse_relu_into_mul_mat(Graph& graph);
+
 // max_pool_2d(conv_2d(...)) with disjoint windows, where nothing else reads the convolution
 // (inference), becomes one conv_2d that pools as it goes (op_params[2] = the window): its
 // full-size output, the largest activation of a CNN, is never written. Where the pooling's

@@ -12,7 +12,7 @@
 namespace mn {
 
 constexpr int kMaxDims = 4;
-constexpr int kMaxSrc = 3;
+constexpr int kMaxSrc = 4;
 constexpr int kMaxOpParams = 8;
 
 enum class Op : uint8_t {

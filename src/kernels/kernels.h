@@ -46,6 +46,10 @@ struct GemmArgs {
     int64_t a_packed_m = 0;                // rows of the packed matrix (0: m); this call's rows start at
     int64_t a_packed_row = 0;              // row a_packed_row of it (a multiple of pack_a_grain)
     int64_t b_first_column = 0;            // with b_gather: column j of this call is image column j + this
+    // If set, last of all c(i, j) = 0 where gate[j*ldgate + i] <= 0: the gradient through a relu
+    // whose output is the gate (relu_backward in the product's pass).
+    const float* gate = nullptr;
+    int64_t ldgate = 0;
 };
 
 // Direct convolution at stride 1 (kernels/conv_direct_impl.h): output rows [row_begin, row_end),

@@ -77,6 +77,14 @@ inline V splat(float x) {
     return x;
 #endif
 }
+// x where gate > 0, else 0 (a relu's gradient, gated by the relu's output).
+inline V keep_where_positive(V x, V gate) {
+#if MN_VEC_FLOATS > 1
+    return gate > V{} ? x : V{};
+#else
+    return gate > 0.0f ? x : 0.0f;
+#endif
+}
 inline V max0(V x) {
 #if MN_VEC_FLOATS > 1
     return x > V{} ? x : V{};  // lane-wise select
@@ -205,6 +213,8 @@ struct Epilogue {
     bool accumulate;  // add to what C holds
     const float* bias;  // applied on the last k block only
     bool relu;
+    const float* gate;  // the tile's corner in GemmArgs::gate, or null; last k block only
+    int64_t ldgate;
 };
 
 // The register tile: an MR x NR block of C accumulated over kc steps of packed A and B, or over
@@ -254,6 +264,7 @@ void micro_kernel(int64_t kc, const uint64_t* mask, const float* pa, const float
                 V x = acc[j][v] + bias[v];
                 if (ep.accumulate) x += loadu(cj + v * W);
                 if (ep.relu) x = max0(x);
+                if (ep.gate) x = keep_where_positive(x, loadu(ep.gate + j * ep.ldgate + v * W));
                 storeu(cj + v * W, x);
             }
         }
@@ -268,6 +279,7 @@ void micro_kernel(int64_t kc, const uint64_t* mask, const float* pa, const float
             if (ep.accumulate) x += cj[r];
             if (ep.bias) x += ep.bias[r];
             if (ep.relu) x = x > 0.0f ? x : 0.0f;
+            if (ep.gate && !(ep.gate[j * ep.ldgate + r] > 0.0f)) x = 0.0f;
             cj[r] = x;
         }
     }
@@ -286,10 +298,12 @@ size_t gemm_workspace(int64_t m, int64_t n, int64_t k) {
 // products straight from the rows (this is the single-image path). Four rows at a time, two
 // accumulators each: eight independent FMA chains hide the FMA latency, and each load of b
 // feeds four rows.
-inline float finish(float x, const GemmArgs& g, int64_t i, const float* cj) {
-    if (g.accumulate) x += cj[i];
+inline float finish(float x, const GemmArgs& g, int64_t i, int64_t j) {
+    if (g.accumulate) x += g.c[j * g.ldc + i];
     if (g.bias) x += g.bias[i];
-    return g.relu && x < 0.0f ? 0.0f : x;
+    if (g.relu && x < 0.0f) x = 0.0f;
+    if (g.gate && !(g.gate[j * g.ldgate + i] > 0.0f)) x = 0.0f;
+    return x;
 }
 
 void gemm_by_dots(const GemmArgs& g) {
@@ -322,7 +336,7 @@ void gemm_by_dots(const GemmArgs& g) {
                 x[2] += a2[p] * bj[p];
                 x[3] += a3[p] * bj[p];
             }
-            for (int r = 0; r < 4; ++r) cj[i + r] = finish(x[r], g, i + r, cj);
+            for (int r = 0; r < 4; ++r) cj[i + r] = finish(x[r], g, i + r, j);
         }
         for (; i < g.m; ++i) {
             const float* ai = g.a + i * g.lda;
@@ -334,7 +348,7 @@ void gemm_by_dots(const GemmArgs& g) {
             }
             float x = hsum(s0 + s1);
             for (; p < g.k; ++p) x += ai[p] * bj[p];
-            cj[i] = finish(x, g, i, cj);
+            cj[i] = finish(x, g, i, j);
         }
     }
 }
@@ -343,7 +357,9 @@ void gemm_by_dots(const GemmArgs& g) {
 // the packed panels are contiguous streams, and P panels at a time give P * MV independent
 // accumulators, enough to hide the FMA latency, while each broadcast of b feeds them all.
 template <class Tile, int P>
-void gemv_panels(const GemmArgs& g, const float* b, float* c, int64_t i0) {
+void gemv_panels(const GemmArgs& g, int64_t j, int64_t i0) {
+    const float* b = g.b + j * g.ldb;
+    float* c = g.c + j * g.ldc;
     constexpr int MR = Tile::MV * W, MV = Tile::MV;
     const int64_t m_all = g.a_packed_m ? g.a_packed_m : g.m;
     const int64_t m_padded = ((m_all + MR - 1) / MR) * MR;
@@ -373,7 +389,7 @@ void gemv_panels(const GemmArgs& g, const float* b, float* c, int64_t i0) {
     for (int q = 0; q < P; ++q) {
         for (int v = 0; v < MV; ++v) storeu(tile + v * W, acc[q][v]);
         const int64_t first = i0 + q * MR, rows = std::min<int64_t>(MR, g.m - first);
-        for (int64_t r = 0; r < rows; ++r) c[first + r] = finish(tile[r], g, first + r, c);
+        for (int64_t r = 0; r < rows; ++r) c[first + r] = finish(tile[r], g, first + r, j);
     }
 }
 
@@ -381,14 +397,12 @@ template <class Tile>
 void gemv_packed(const GemmArgs& g) {
     constexpr int MR = Tile::MV * W;
     for (int64_t j = 0; j < g.n; ++j) {
-        const float* b = g.b + j * g.ldb;
-        float* c = g.c + j * g.ldc;
         int64_t i0 = 0;
-        for (; (g.m - i0 + MR - 1) / MR >= 4; i0 += 4 * MR) gemv_panels<Tile, 4>(g, b, c, i0);
+        for (; (g.m - i0 + MR - 1) / MR >= 4; i0 += 4 * MR) gemv_panels<Tile, 4>(g, j, i0);
         switch ((g.m - i0 + MR - 1) / MR) {  // the panels left, the last one possibly partial
-            case 3: gemv_panels<Tile, 3>(g, b, c, i0); break;
-            case 2: gemv_panels<Tile, 2>(g, b, c, i0); break;
-            case 1: gemv_panels<Tile, 1>(g, b, c, i0); break;
+            case 3: gemv_panels<Tile, 3>(g, j, i0); break;
+            case 2: gemv_panels<Tile, 2>(g, j, i0); break;
+            case 1: gemv_panels<Tile, 1>(g, j, i0); break;
             default: break;
         }
     }
@@ -410,7 +424,8 @@ void gemm_tiled(const GemmArgs& g, void* workspace) {
         for (int64_t pc = 0; pc < g.k; pc += kb) {
             const int64_t kc = std::min(kb, g.k - pc);
             const bool last_k = pc + kc == g.k;
-            const Epilogue ep{g.accumulate || pc > 0, last_k ? g.bias : nullptr, last_k && g.relu};
+            const Epilogue ep{g.accumulate || pc > 0, last_k ? g.bias : nullptr, last_k && g.relu,
+                              last_k ? g.gate : nullptr, g.ldgate};
             if (g.b_gather) {
                 pack_gather<NR>(*g.b_gather, g.b_first_column + jc, pc, nc, kc, packed_b);
             } else {
@@ -433,11 +448,13 @@ void gemm_tiled(const GemmArgs& g, void* workspace) {
                 for (int64_t ir = 0; ir < mc; ir += MR) panel_mask<MR>(pa + ir * kc, kc, a_masks[ir / MR]);
                 Epilogue ep_block = ep;
                 if (ep.bias) ep_block.bias = ep.bias + ic;
+                if (ep.gate) ep_block.gate = ep.gate + jc * ep.ldgate + ic;
                 for (int64_t jr = 0; jr < nc; jr += NR) {
                     const float* pb = packed_b + (jr / NR) * kc * NR;
                     for (int64_t ir = 0; ir < mc; ir += MR) {
                         Epilogue ep_tile = ep_block;
                         if (ep_tile.bias) ep_tile.bias += ir;
+                        if (ep_tile.gate) ep_tile.gate += jr * ep.ldgate + ir;
                         PanelMask both;
                         int64_t nonzero = 0;
                         for (int w = 0; w < kMaskWords; ++w) {

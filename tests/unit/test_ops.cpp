@@ -91,6 +91,40 @@ TEST(Ops, GemmEpilogueAddsBiasAppliesReluAndAccumulates) {
     }
 }
 
+// The relu_backward epilogue: C zeroed where the gate (a relu's output) is <= 0, after bias,
+// on every path of the GEMM (tiled, few columns, packed A times few columns).
+TEST(Ops, GemmEpilogueGatesByARelusOutput) {
+    LevelGuard guard;
+    std::mt19937 rng(3);
+    std::uniform_real_distribution<float> d(-1, 1);
+    for (CpuLevel level : supported_levels()) {
+        set_cpu_level(level);
+        for (int64_t n : {1, 3, 40})
+            for (bool pre_packed : {false, true}) {
+                const int64_t m = 53, k = 100, ldgate = m + 3;
+                std::vector<float> a(m * k), b(n * k), bias(m), gate(ldgate * n), c(m * n);
+                for (auto* v : {&a, &b, &bias, &gate})
+                    for (float& x : *v) x = d(rng);
+                for (int64_t i = 0; i < m; i += 5) gate[i] = 0.0f;  // exactly 0 gates too
+                std::vector<float> packed(kernels().packed_a_floats(m, k));
+                kernels().pack_a(a.data(), k, false, m, k, 0, m, packed.data());
+                std::vector<uint8_t> ws(kernels().gemm_workspace(m, n, k));
+                GemmArgs g{m, n, k, a.data(), k, b.data(), k, c.data(), m, bias.data()};
+                g.gate = gate.data();
+                g.ldgate = ldgate;
+                if (pre_packed) g.a_packed = packed.data();
+                kernels().gemm(g, ws.data());
+                for (int64_t j = 0; j < n; ++j)
+                    for (int64_t i = 0; i < m; ++i) {
+                        double ref = bias[i];
+                        for (int64_t p = 0; p < k; ++p) ref += double(a[i * k + p]) * b[j * k + p];
+                        if (!(gate[j * ldgate + i] > 0.0f)) ref = 0.0;
+                        ASSERT_NEAR(c[j * m + i], ref, 1e-4) << cpu_level_name(level) << " n=" << n << " packed " << pre_packed;
+                    }
+            }
+    }
+}
+
 TEST(Ops, MulMatBroadcastsOverBatchDimensions) {
     std::mt19937 rng(3);
     Context w(1 << 20);
