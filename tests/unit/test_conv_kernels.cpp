@@ -281,5 +281,43 @@ TEST(ConvKernels, MaxPoolRowMatchesReferenceOnEveryLevel) {
     }
 }
 
+// The gradient of disjoint windows (k == s), k = 2 (the unrolled kernel) and 3: dy at each
+// window's first maximum, 0 elsewhere and right of the last window; with positive_only, 0 where
+// the maximum is not above 0. Ties are made on purpose (values on a coarse grid).
+TEST(ConvKernels, MaxPoolBackwardRowMatchesReferenceOnEveryLevel) {
+    LevelGuard guard;
+    std::mt19937 rng(5);
+    std::uniform_int_distribution<int> grid(-4, 4);
+    struct Case {
+        int64_t c, w;
+        int k;
+    };
+    for (CpuLevel level : supported_levels()) {
+        set_cpu_level(level);
+        for (const Case& pc : {Case{1, 28, 2}, Case{8, 27, 2}, Case{16, 14, 2}, Case{32, 26, 2}, Case{3, 10, 3}, Case{24, 7, 3}})
+            for (bool positive_only : {false, true}) {
+                const int64_t ow = pc.w / pc.k;
+                std::vector<float> x(static_cast<size_t>(pc.c * pc.w * pc.k)), dy(static_cast<size_t>(pc.c * ow));
+                std::vector<float> dx(x.size(), NAN);
+                for (float& f : x) f = 0.25f * float(grid(rng));
+                for (float& f : dy) f = 1.0f + float(grid(rng) + 4);
+                kernels().max_pool_backward_row(x.data(), pc.w, pc.c, dy.data(), dx.data(), ow, pc.k, positive_only);
+                std::vector<float> ref(x.size(), 0.0f);
+                for (int64_t ox = 0; ox < ow; ++ox)
+                    for (int64_t c = 0; c < pc.c; ++c) {
+                        int64_t at = -1;
+                        for (int ky = 0; ky < pc.k; ++ky)
+                            for (int kx = 0; kx < pc.k; ++kx) {
+                                const int64_t i = (ky * pc.w + ox * pc.k + kx) * pc.c + c;
+                                if (at < 0 || x[i] > x[at]) at = i;
+                            }
+                        if (!positive_only || x[at] > 0.0f) ref[at] = dy[ox * pc.c + c];
+                    }
+                for (size_t i = 0; i < ref.size(); ++i)
+                    ASSERT_EQ(dx[i], ref[i]) << cpu_level_name(level) << " c=" << pc.c << " k=" << pc.k << " i=" << i;
+            }
+    }
+}
+
 }  // namespace
 }  // namespace mn
