@@ -68,6 +68,7 @@ int cmd_train(int argc, char** argv) {
     args.option("preset", "NAME", "mnist-cnn: seeds (32/64 conv, dropout; default) or ggml (8/16 conv, ggml's layout)");
     args.option("epochs", "N", "epochs (default: the recipe's: fc 30, cnn 15, ggml cnn 30)");
     args.option("batch", "B", "images per step (default: fc 1000, cnn 128, ggml cnn 500)");
+    args.option("micro-batch", "M", "images per forward/backward pass; a step sums the gradients of its micro-batches (default: as many as keep the activations within 8 MB)");
     args.option("lr", "RATE", "learning rate", "0.001");
     args.option("optimizer", "NAME", "adam, adamw or sgd", "adam");
     args.option("weight-decay", "W", "weight decay", "0");
@@ -107,6 +108,7 @@ int cmd_train(int argc, char** argv) {
     TrainConfig config;
     config.epochs = args.has("epochs") ? args.get_int("epochs", 1, 100000) : recipe.epochs;
     config.batch = args.has("batch") ? args.get_int("batch", 1, 65536) : recipe.batch;
+    if (args.has("micro-batch")) config.micro_batch = args.get_int("micro-batch", 1, 65536);
     config.val_split = args.has("val-split") ? args.get_double("val-split", 0.0, 0.9) : recipe.val_split;
     config.seed = args.get_u64("seed");
     config.augment_shift = args.has("augment") ? static_cast<int>(args.get_int("augment", 0, 8)) : recipe.augment;
@@ -180,6 +182,8 @@ int cmd_train(int argc, char** argv) {
                 config.augment_shift ? (", shifts of up to " + std::to_string(config.augment_shift) + " px").c_str() : "",
                 static_cast<unsigned long long>(config.seed), threads,
                 resuming ? (", resuming at epoch " + std::to_string(pos.epoch + 1)).c_str() : "");
+    std::printf("passes of %lld images (activations %.1f MB)\n", static_cast<long long>(trainer.micro_batch()),
+                double(trainer.activation_bytes()) / 1e6);
     std::fflush(stdout);
 
     std::signal(SIGINT, on_sigint);

@@ -30,30 +30,83 @@ Trainer::Trainer(Model& model, const TrainConfig& config, Executor& executor, in
     alloc_.allocate(graph_);
 }
 
-// The training graph: logits in training mode, the loss, its gradients. Returns (param, grad).
+namespace {
+
+struct TrainingGraph {
+    Tensor *images, *labels, *seed, *loss, *predicted;
+};
+
+// The training graph of `model` for n images, recorded in ctx and graph: logits in training
+// mode, the loss, its gradients (into grads).
+TrainingGraph build_training_graph(Context& ctx, Graph& graph, Gradients& grads, Model& model, int64_t n) {
+    const Architecture& arch = find_architecture(model.arch);
+    TrainingGraph t;
+    t.images = ctx.new_tensor(DType::F32, {arch.n_pixels(model), n});
+    t.labels = ctx.new_tensor(DType::F32, {arch.n_classes(model), n});
+    t.seed = ctx.new_tensor(DType::I32, {2});
+    for (Tensor* in : {t.images, t.labels, t.seed}) in->flags |= kFlagInput;
+    t.images->set_name("images");
+    t.labels->set_name("labels");
+    t.seed->set_name("dropout_seed");
+    Tensor* logits = arch.logits(ctx, model, t.images, ForwardOptions{true, t.seed});
+    t.loss = cross_entropy_loss(ctx, logits, t.labels);
+    t.loss->set_name("loss");
+    t.predicted = argmax(ctx, logits);
+    for (Tensor* out : {t.loss, t.predicted}) {
+        out->flags |= kFlagOutput;
+        graph.build_forward(out);
+    }
+    grads = build_backward(ctx, graph, t.loss);
+    optimize_graph(graph);  // the loss, predictions and gradients are not fused away
+    return t;
+}
+
+// Activation bytes of the training graph for n images.
+size_t training_graph_bytes(Model& model, int64_t n) {
+    Context ctx;
+    Graph graph;
+    Gradients grads;
+    build_training_graph(ctx, graph, grads, model, n);
+    GraphAllocator alloc;
+    alloc.allocate(graph);
+    return alloc.buffer_bytes();
+}
+
+}  // namespace
+
+int64_t auto_micro_batch(Model& model, int64_t batch) {
+    if (batch <= 2 * kMinMicroBatch) return batch;
+    const size_t per_image = (training_graph_bytes(model, 64) - training_graph_bytes(model, 32)) / 32;
+    const int64_t fits = std::max<int64_t>(kMinMicroBatch, static_cast<int64_t>(kMicroBatchBytes / std::max<size_t>(per_image, 1)));
+    const int64_t passes = (batch + fits - 1) / fits;
+    return (batch + passes - 1) / passes;  // equal passes
+}
+
+// The training graph for micro_ images. Returns (param, the gradient the optimizer reads).
 std::vector<std::pair<Tensor*, const Tensor*>> Trainer::build(int64_t n_train) {
     check(n_train >= 1, "no training images left after the validation split");
     check(config_.batch >= 1, "batch size must be positive");
-    const Architecture& arch = find_architecture(model_.arch);
-    images_ = ctx_.new_tensor(DType::F32, {arch.n_pixels(model_), config_.batch});
-    labels_ = ctx_.new_tensor(DType::F32, {arch.n_classes(model_), config_.batch});
-    seed_ = ctx_.new_tensor(DType::I32, {2});
-    for (Tensor* in : {images_, labels_, seed_}) in->flags |= kFlagInput;
-    images_->set_name("images");
-    labels_->set_name("labels");
-    seed_->set_name("dropout_seed");
-    Tensor* logits = arch.logits(ctx_, model_, images_, ForwardOptions{true, seed_});
-    loss_ = cross_entropy_loss(ctx_, logits, labels_);
-    loss_->set_name("loss");
-    predicted_ = argmax(ctx_, logits);
-    for (Tensor* out : {loss_, predicted_}) {
-        out->flags |= kFlagOutput;
-        graph_.build_forward(out);
-    }
-    grads_ = build_backward(ctx_, graph_, loss_);
-    optimize_graph(graph_);  // the loss, predictions and gradients are not fused away
+    check(config_.micro_batch >= 0, "micro-batch size must not be negative");
+    micro_ = config_.micro_batch > 0 ? std::min(config_.micro_batch, config_.batch) : auto_micro_batch(model_, config_.batch);
+    const TrainingGraph t = build_training_graph(ctx_, graph_, grads_, model_, micro_);
+    images_ = t.images;
+    labels_ = t.labels;
+    seed_ = t.seed;
+    loss_ = t.loss;
+    predicted_ = t.predicted;
     std::vector<std::pair<Tensor*, const Tensor*>> pg;
-    for (Tensor* p : model_.params) pg.emplace_back(p, grads_.get(p));
+    if (micro_ == config_.batch) {  // the graph's gradients are the batch's
+        for (Tensor* p : model_.params) pg.emplace_back(p, grads_.get(p));
+        return pg;
+    }
+    size_t bytes = 0;
+    for (const Tensor* p : model_.params) bytes += Context::tensor_arena_bytes(DType::F32, kMaxDims, p->ne);
+    sums_ctx_ = std::make_unique<Context>(bytes);
+    for (Tensor* p : model_.params) {
+        Tensor* sum = sums_ctx_->new_tensor(DType::F32, {p->ne[0], p->ne[1], p->ne[2], p->ne[3]});
+        sums_.emplace_back(grads_.get(p), sum);
+        pg.emplace_back(p, sum);
+    }
     return pg;
 }
 
@@ -69,13 +122,12 @@ std::vector<int64_t> Trainer::epoch_order(int64_t epoch) const {
     return order;
 }
 
-std::pair<double, int64_t> Trainer::step(const IdxImages& images, const IdxLabels& labels, const int64_t* indices,
-                                         int64_t n) {
+// Fills the graph's inputs with n <= micro_ images; `key` picks this pass's random shifts.
+void Trainer::fill(const IdxImages& images, const IdxLabels& labels, const int64_t* indices, int64_t n, uint64_t key) {
     const int64_t np = images_->ne[0], nc = labels_->ne[0];
     float* x = images_->f32();
     float* y = labels_->f32();
     std::memset(y, 0, static_cast<size_t>(labels_->nelements()) * sizeof(float));
-    const uint64_t step_key = mix64(config_.seed ^ mix64(0xa0a0a0a0ULL + static_cast<uint64_t>(optimizer_.steps_taken())));
     // Threads fill disjoint images of the batch.
     executor_.parallel_for(n, 16, [&](int64_t begin, int64_t end) {
         for (int64_t i = begin; i < end; ++i) {
@@ -84,7 +136,7 @@ std::pair<double, int64_t> Trainer::step(const IdxImages& images, const IdxLabel
             if (config_.augment_shift > 0) {
                 // A random translation, a function of (seed, step, slot): repeatable, and the same
                 // after a resume.
-                const uint64_t h = mix64(step_key ^ static_cast<uint64_t>(i));
+                const uint64_t h = mix64(key ^ static_cast<uint64_t>(i));
                 const int64_t span = 2 * config_.augment_shift + 1;
                 const int64_t dx = static_cast<int64_t>(h % span) - config_.augment_shift;
                 const int64_t dy = static_cast<int64_t>((h >> 32) % span) - config_.augment_shift;
@@ -101,20 +153,45 @@ std::pair<double, int64_t> Trainer::step(const IdxImages& images, const IdxLabel
         }
     });
     // A partial last batch: blank images with all-zero labels, which the loss ignores.
-    std::memset(x + n * np, 0, static_cast<size_t>((config_.batch - n) * np) * sizeof(float));
-    if (seed_->data) {  // only networks with dropout read it
-        const uint64_t s = mix64(config_.seed ^ mix64(0x5eed0000ULL + static_cast<uint64_t>(optimizer_.steps_taken())));
-        static_cast<int32_t*>(seed_->data)[0] = static_cast<int32_t>(s);
-        static_cast<int32_t*>(seed_->data)[1] = static_cast<int32_t>(s >> 32);
+    std::memset(x + n * np, 0, static_cast<size_t>((micro_ - n) * np) * sizeof(float));
+}
+
+// sum = (first ? 0 : sum) + weight * gradient, for every parameter.
+void Trainer::add_gradients(float weight, bool first) {
+    for (const auto& [grad, sum] : sums_) {
+        const float* g = grad->f32();
+        float* s = sum->f32();
+        executor_.parallel_for(sum->nelements(), 4096, [&](int64_t begin, int64_t end) {
+            for (int64_t i = begin; i < end; ++i) s[i] = (first ? 0.0f : s[i]) + weight * g[i];
+        });
     }
+}
 
-    executor_.compute(graph_);
-    optimizer_.step(&executor_);
-
+std::pair<double, int64_t> Trainer::step(const IdxImages& images, const IdxLabels& labels, const int64_t* indices,
+                                         int64_t n) {
+    const uint64_t step_key = mix64(config_.seed ^ mix64(0xa0a0a0a0ULL + static_cast<uint64_t>(optimizer_.steps_taken())));
+    const uint64_t dropout_key = mix64(config_.seed ^ mix64(0x5eed0000ULL + static_cast<uint64_t>(optimizer_.steps_taken())));
+    double loss_sum = 0.0;
     int64_t correct = 0;
-    const int32_t* pred = static_cast<const int32_t*>(predicted_->data);
-    for (int64_t i = 0; i < n; ++i) correct += pred[i] == labels.labels[static_cast<size_t>(indices[i])];
-    return {double(loss_->f32()[0]) * double(n), correct};
+    // Micro-batch u takes images [u * micro_, ...) of the batch; its loss is the mean over its
+    // images, so its gradient counts in proportion to their number.
+    for (int64_t first = 0, u = 0; first < n; first += micro_, ++u) {
+        const int64_t nu = std::min(micro_, n - first);
+        // Pass 0 keeps the keys of a batch without micro-batches.
+        fill(images, labels, indices + first, nu, u == 0 ? step_key : mix64(step_key + static_cast<uint64_t>(u)));
+        if (seed_->data) {  // only networks with dropout read it
+            const uint64_t s = u == 0 ? dropout_key : mix64(dropout_key + static_cast<uint64_t>(u));
+            static_cast<int32_t*>(seed_->data)[0] = static_cast<int32_t>(s);
+            static_cast<int32_t*>(seed_->data)[1] = static_cast<int32_t>(s >> 32);
+        }
+        executor_.compute(graph_);
+        if (!sums_.empty()) add_gradients(static_cast<float>(double(nu) / double(n)), first == 0);
+        loss_sum += double(loss_->f32()[0]) * double(nu);
+        const int32_t* pred = static_cast<const int32_t*>(predicted_->data);
+        for (int64_t i = 0; i < nu; ++i) correct += pred[i] == labels.labels[static_cast<size_t>(indices[first + i])];
+    }
+    optimizer_.step(&executor_);
+    return {loss_sum, correct};
 }
 
 bool Trainer::fit(const IdxImages& images, const IdxLabels& labels, TrainPosition& pos, const TrainCallbacks& cb) {

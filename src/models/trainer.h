@@ -5,6 +5,7 @@
 // bit-identical for the same seed and thread count, and a checkpoint resumes it exactly.
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,10 @@ struct TrainConfig {
     double val_split = 0.1;  // the last fraction of the training images is held out for validation
     uint64_t seed = 42;
     int augment_shift = 0;  // translate each training image by up to this many pixels (0 = off)
+    // Images per forward and backward pass (0: the whole batch). A batch split into micro-batches
+    // takes one optimizer step on the sum of their gradients, weighted by size: the same step,
+    // up to the order of the sums, with activations a fraction of the size.
+    int64_t micro_batch = 0;
 };
 
 // Where a run stands: epochs done, batches done in the current epoch, optimizer steps taken.
@@ -68,6 +73,8 @@ public:
     std::pair<double, int64_t> step(const IdxImages& images, const IdxLabels& labels, const int64_t* indices, int64_t n);
 
     Optimizer& optimizer() { return optimizer_; }
+    int64_t micro_batch() const { return micro_; }
+    size_t activation_bytes() const { return alloc_.buffer_bytes(); }
     int64_t n_train() const { return n_train_; }  // images trained on (the rest validate)
     int64_t n_val(int64_t total) const { return total - n_train_; }
     int64_t batches_per_epoch() const { return (n_train_ + config_.batch - 1) / config_.batch; }
@@ -80,6 +87,7 @@ private:
     Executor& executor_;
     int64_t n_train_;
 
+    int64_t micro_ = 0;  // images per pass
     Context ctx_;
     Tensor* images_ = nullptr;
     Tensor* labels_ = nullptr;
@@ -89,10 +97,24 @@ private:
     Graph graph_;
     Gradients grads_;
     GraphAllocator alloc_;
+    // With micro-batches: each gradient of the graph and the batch's sum of it.
+    std::unique_ptr<Context> sums_ctx_;
+    std::vector<std::pair<const Tensor*, Tensor*>> sums_;
     Optimizer optimizer_;
+
+    void fill(const IdxImages& images, const IdxLabels& labels, const int64_t* indices, int64_t n, uint64_t key);
+    void add_gradients(float weight, bool first);
 
     std::vector<std::pair<Tensor*, const Tensor*>> build(int64_t n_train);
 };
+
+// The micro-batch a batch is split into by default: equal passes whose activations take at most
+// kMicroBatchBytes, and at least kMinMicroBatch images (fewer would repeat per-pass work, such
+// as packing the weights, too often). Measured here: the small CNN's batch of 1000 trains 1.4x
+// faster in passes of ~100 images than in one pass, whose 80 MB of activations leave the cache.
+constexpr size_t kMicroBatchBytes = size_t{8} << 20;
+constexpr int64_t kMinMicroBatch = 64;
+int64_t auto_micro_batch(Model& model, int64_t batch);
 
 // Number of training images for a set of `total` with a validation fraction.
 int64_t train_count(int64_t total, double val_split);
