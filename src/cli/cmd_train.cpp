@@ -182,8 +182,9 @@ int cmd_train(int argc, char** argv) {
                 config.augment_shift ? (", shifts of up to " + std::to_string(config.augment_shift) + " px").c_str() : "",
                 static_cast<unsigned long long>(config.seed), threads,
                 resuming ? (", resuming at epoch " + std::to_string(pos.epoch + 1)).c_str() : "");
-    std::printf("passes of %lld images (activations %.1f MB)\n", static_cast<long long>(trainer.micro_batch()),
-                double(trainer.activation_bytes()) / 1e6);
+    if (trainer.micro_batch() < config.batch)
+        std::printf("each batch in passes of %lld images (activations %.1f MB)\n",
+                    static_cast<long long>(trainer.micro_batch()), double(trainer.activation_bytes()) / 1e6);
     std::fflush(stdout);
 
     std::signal(SIGINT, on_sigint);
