@@ -121,18 +121,36 @@ void BM_conv_2d(benchmark::State& state, int threads) {
 // GEMM skips the steps of the depth whose values are all zero (kernels/zero_mask_impl.h):
 // 0: forward, weights x images; 1: weight gradient, imagesᵀ x (dense) output gradient.
 // Same FLOP count as the dense product, so GFLOP/s here are "effective".
-void BM_mul_mat_images(benchmark::State& state, int threads) {
-    const int64_t batch = 1000, pixels = 784, hidden = 500;
-    mn::IdxImages images;
+constexpr int64_t kImagesBatch = 1000, kPixels = 784, kHidden = 500;
+
+// The first kImagesBatch MNIST test images as floats in [0, 1], image after image; empty if the
+// data is not there.
+std::vector<float> test_images() {
+    std::vector<float> x;
     try {
-        images = mn::read_idx_images(MNIST_DATA_DIR "/t10k-images-idx3-ubyte");
+        const mn::IdxImages images = mn::read_idx_images(MNIST_DATA_DIR "/t10k-images-idx3-ubyte");
+        x.resize(size_t(kPixels * kImagesBatch));
+        for (size_t i = 0; i < x.size(); ++i) x[i] = float(images.data()[i]) / 255.0f;
     } catch (const std::exception&) {
+    }
+    return x;
+}
+
+Shape images_shape(bool forward) {
+    return forward ? Shape{kHidden, kImagesBatch, kPixels, "fc1 forward, 1000 test images"}
+                   : Shape{kPixels, kHidden, kImagesBatch, "fc1 weight gradient, 1000 test images"};
+}
+
+void BM_mul_mat_images(benchmark::State& state, int threads) {
+    const int64_t batch = kImagesBatch, pixels = kPixels, hidden = kHidden;
+    const std::vector<float> xv = test_images();
+    if (xv.empty()) {
         state.SkipWithError("no MNIST test images: run scripts/fetch_data.sh");
         return;
     }
     mn::Context w(size_t(4 * (pixels * batch + pixels * hidden + hidden * batch)) + (1 << 16));
     mn::Tensor* x = w.new_tensor(mn::DType::F32, {pixels, batch});
-    for (int64_t i = 0; i < pixels * batch; ++i) x->f32()[i] = float(images.data()[i]) / 255.0f;
+    std::copy(xv.begin(), xv.end(), x->f32());
     mn::Tensor* weights = w.new_tensor(mn::DType::F32, {pixels, hidden});
     mn::Tensor* grad = w.new_tensor(mn::DType::F32, {hidden, batch});
     auto wv = random_vector(size_t(weights->nelements()), 1), gv = random_vector(size_t(grad->nelements()), 2);
@@ -142,8 +160,30 @@ void BM_mul_mat_images(benchmark::State& state, int threads) {
     const bool forward = state.range(0) == 0;
     time_graph(state, forward ? mn::mul_mat(g, weights, x) : mn::mul_mat(g, mn::transpose(g, x), mn::transpose(g, grad)),
                threads);
-    set_flops(state, forward ? Shape{hidden, batch, pixels, "fc1 forward, 1000 test images"}
-                             : Shape{pixels, hidden, batch, "fc1 weight gradient, 1000 test images"});
+    set_flops(state, images_shape(forward));
+}
+
+// The same two products in OpenBLAS, which multiplies the zeros like any other value.
+void BM_openblas_images(benchmark::State& state, int threads) {
+    const std::vector<float> x = test_images();
+    if (x.empty()) {
+        state.SkipWithError("no MNIST test images: run scripts/fetch_data.sh");
+        return;
+    }
+    openblas_set_num_threads(threads);
+    const auto weights = random_vector(size_t(kPixels * kHidden), 1), grad = random_vector(size_t(kHidden * kImagesBatch), 2);
+    std::vector<float> c(size_t(kPixels * std::max(kHidden, kImagesBatch)));
+    const bool forward = state.range(0) == 0;
+    for (auto _ : state) {
+        if (forward)  // C (images x hidden) = X (images x pixels) · Wᵀ
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(kImagesBatch), int(kHidden), int(kPixels), 1.0f,
+                        x.data(), int(kPixels), weights.data(), int(kPixels), 0.0f, c.data(), int(kHidden));
+        else  // C (hidden x pixels) = Gᵀ (hidden x images) · X (images x pixels)
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, int(kHidden), int(kPixels), int(kImagesBatch), 1.0f,
+                        grad.data(), int(kHidden), x.data(), int(kPixels), 0.0f, c.data(), int(kPixels));
+        benchmark::DoNotOptimize(c.data());
+    }
+    set_flops(state, images_shape(forward));
 }
 
 void conv_layers(benchmark::internal::Benchmark* b) {
@@ -174,6 +214,7 @@ BENCHMARK_CAPTURE(BM_openblas, threads2, 2)->Apply(shapes);
 BENCHMARK_CAPTURE(BM_mul_mat, avx512_threads2, mn::CpuLevel::Avx512, 2)->Apply(shapes);
 BENCHMARK_CAPTURE(BM_conv_2d, threads2, 2)->Apply(conv_layers);
 BENCHMARK_CAPTURE(BM_mul_mat_images, threads2, 2)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_openblas_images, threads2, 2)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_mul_mat, avx2_threads2, mn::CpuLevel::Avx2, 2)->Apply(shapes);
 BENCHMARK_CAPTURE(BM_mul_mat, scalar_threads2, mn::CpuLevel::Scalar, 2)->Apply(shapes);
 BENCHMARK_CAPTURE(BM_openblas, threads1, 1)->Apply(shapes);
