@@ -19,6 +19,12 @@ train "$TMP/b.gguf" > /dev/null
 cmp "$TMP/a.gguf" "$TMP/b.gguf" || fail "same seed and threads gave different files"
 train "$TMP/c.gguf" --seed 7 > /dev/null
 ! cmp -s "$TMP/a.gguf" "$TMP/c.gguf" || fail "a different seed gave the same file"
+# Batches of 100 in passes of 30 (30, 30, 30, 10) take the same steps up to rounding.
+train "$TMP/d.gguf" --micro-batch 30 | tee "$TMP/log_micro"
+grep -q "^each batch in passes of 30 images" "$TMP/log_micro" || fail "--micro-batch not reported"
+loss2_micro=$(sed -n 's/^epoch   2\/2: train loss \([0-9.]*\).*/\1/p' "$TMP/log_micro")
+awk -v a="$loss2" -v b="$loss2_micro" 'BEGIN { d = a - b; exit !(d < 0.002 && d > -0.002) }' ||
+  fail "micro-batches trained differently: loss $loss2 vs $loss2_micro"
 
 # metadata and the model itself
 "$BIN" info "$TMP/a.gguf" > "$TMP/info"
