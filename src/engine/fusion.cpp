@@ -108,35 +108,26 @@ int fuse_implicit_im2col(Graph& g) {
     return fused;
 }
 
-Replacements fuse_relu_into_pool_backward(Graph& g) {
+Replacements fuse_relu_backward(Graph& g) {
     Consumers c = consumers_of(g);
     Replacements done;
     for (Tensor* relu_back : std::vector<Tensor*>(g.nodes)) {
         if (relu_back->op != Op::ReluBackward) continue;
-        Tensor* pool_back = relu_back->src[0];
-        // relu_backward(max_pool_2d_backward(dy, y), y): the pooling read the relu's output y.
-        if (pool_back->op != Op::MaxPool2dBackward || pool_back->src[1] != relu_back->src[1]) continue;
-        if (!only_reader(c, pool_back, relu_back)) continue;
-        pool_back->op_params[2] = 1;  // gradient only where the window's maximum is above 0
-        redirect(g, c, done, relu_back, pool_back);
-    }
-    return done;
-}
-
-Replacements fuse_relu_into_mul_mat(Graph& g) {
-    Consumers c = consumers_of(g);
-    Replacements done;
-    for (Tensor* relu_back : std::vector<Tensor*>(g.nodes)) {
-        if (relu_back->op != Op::ReluBackward) continue;
-        Tensor* product = relu_back->src[0];
-        const Tensor* y = relu_back->src[1];
-        // The gate is read like C: rows of floats, same shape, no batch dimensions.
-        if (product->op != Op::MulMat || product->src[3] || product->ne[2] != 1 || product->ne[3] != 1) continue;
-        if (y->type != DType::F32 || y->nb[0] != sizeof(float) || !y->same_shape(*product)) continue;
-        if (!only_reader(c, product, relu_back)) continue;
-        product->src[3] = relu_back->src[1];
-        c[product->src[3]].push_back(product);
-        redirect(g, c, done, relu_back, product);
+        Tensor* producer = relu_back->src[0];
+        Tensor* y = relu_back->src[1];  // the relu's output
+        if (!only_reader(c, producer, relu_back)) continue;
+        if (producer->op == Op::MaxPool2dBackward && producer->src[1] == y) {
+            // The pooling read y too: pass the gradient only where the window's maximum is above 0.
+            producer->op_params[2] = 1;
+        } else if (producer->op == Op::MulMat && !producer->src[3] && producer->ne[2] == 1 && producer->ne[3] == 1 &&
+                   y->type == DType::F32 && y->nb[0] == sizeof(float) && y->same_shape(*producer)) {
+            // The gate is read like C: rows of floats, same shape, no batch dimensions.
+            producer->src[3] = y;
+            c[y].push_back(producer);
+        } else {
+            continue;
+        }
+        redirect(g, c, done, relu_back, producer);
     }
     return done;
 }
@@ -171,8 +162,7 @@ Replacements fuse_pool_into_conv(Graph& g) {
 Replacements optimize_graph(Graph& g) {
     fuse_implicit_im2col(g);
     Replacements r = fuse_mul_mat_epilogues(g);
-    for (const auto& [from, to] : fuse_relu_into_pool_backward(g)) r[from] = to;
-    for (const auto& [from, to] : fuse_relu_into_mul_mat(g)) r[from] = to;
+    for (const auto& [from, to] : fuse_relu_backward(g)) r[from] = to;
     for (const auto& [from, to] : fuse_pool_into_conv(g)) r[from] = to;
     return r;
 }

@@ -23,14 +23,13 @@ Tensor* replacement(const Replacements& r, Tensor* t);
 // convolutions have an im2col: conv_2d at stride 1 is an op of its own.)
 int fuse_implicit_im2col(Graph& graph);
 
-// relu_backward(max_pool_2d_backward(dy, y), y) becomes one max_pool_2d_backward that passes
-// the gradient only where the window's maximum is above 0 (one pass over y instead of three).
-Replacements fuse_relu_into_pool_backward(Graph& graph);
-
-// relu_backward(mul_mat(a, b), y), where only it reads the product, becomes one mul_mat whose
-// GEMM zeroes C where y <= 0 as it writes each tile (src[3] = y): a layer's gradient through its
-// relu without a pass of its own.
-Replacements fuse_relu_into_mul_mat(Graph& graph);
+// A relu's gradient folded into the op that computes the gradient it gates, where only it reads
+// that op's result (y the relu's output):
+// - relu_backward(max_pool_2d_backward(dy, y), y) becomes one max_pool_2d_backward that passes
+//   the gradient only where the window's maximum is above 0 (one pass over y instead of three);
+// - relu_backward(mul_mat(a, b), y) becomes one mul_mat whose GEMM zeroes C where y <= 0 as it
+//   writes each tile (src[3] = y): a layer's gradient through its relu without a pass of its own.
+Replacements fuse_relu_backward(Graph& graph);
 
 // max_pool_2d(conv_2d(...)) with disjoint windows, where nothing else reads the convolution
 // (inference), becomes one conv_2d that pools as it goes (op_params[2] = the window): its

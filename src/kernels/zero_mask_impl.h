@@ -39,17 +39,10 @@ inline bool any_nonzero(const float* x, int64_t n) {
 }
 
 // The mask of a panel packed p-major with R values per step (pack_panels' layout), kc <= KC.
-// Returns the number of nonzero steps.
 template <int R>
-int64_t panel_mask(const float* panel, int64_t kc, PanelMask mask) {
-    int64_t count = 0;
+void panel_mask(const float* panel, int64_t kc, PanelMask mask) {
     for (int w = 0; w < kMaskWords; ++w) mask[w] = 0;
-    for (int64_t p = 0; p < kc; ++p) {
-        const bool nonzero = any_nonzero(panel + p * R, R);
-        mask[p / 64] |= uint64_t(nonzero) << (p % 64);
-        count += nonzero;
-    }
-    return count;
+    for (int64_t p = 0; p < kc; ++p) mask[p / 64] |= uint64_t(any_nonzero(panel + p * R, R)) << (p % 64);
 }
 
 // The mask of one vector x[0, kc), kc <= KC (the single column of a matrix-vector product).

@@ -32,10 +32,6 @@ Trainer::Trainer(Model& model, const TrainConfig& config, Executor& executor, in
 
 namespace {
 
-struct TrainingGraph {
-    Tensor *images, *labels, *seed, *loss, *predicted;
-};
-
 // The training graph of `model` for n images, recorded in ctx and graph: logits in training
 // mode, the loss, its gradients (into grads).
 TrainingGraph build_training_graph(Context& ctx, Graph& graph, Gradients& grads, Model& model, int64_t n) {
@@ -88,12 +84,7 @@ std::vector<std::pair<Tensor*, const Tensor*>> Trainer::build(int64_t n_train) {
     check(config_.batch >= 1, "batch size must be positive");
     check(config_.micro_batch >= 0, "micro-batch size must not be negative");
     micro_ = config_.micro_batch > 0 ? std::min(config_.micro_batch, config_.batch) : auto_micro_batch(model_, config_.batch);
-    const TrainingGraph t = build_training_graph(ctx_, graph_, grads_, model_, micro_);
-    images_ = t.images;
-    labels_ = t.labels;
-    seed_ = t.seed;
-    loss_ = t.loss;
-    predicted_ = t.predicted;
+    nodes_ = build_training_graph(ctx_, graph_, grads_, model_, micro_);
     std::vector<std::pair<Tensor*, const Tensor*>> pg;
     if (micro_ == config_.batch) {  // the graph's gradients are the batch's
         for (Tensor* p : model_.params) pg.emplace_back(p, grads_.get(p));
@@ -124,10 +115,10 @@ std::vector<int64_t> Trainer::epoch_order(int64_t epoch) const {
 
 // Fills the graph's inputs with n <= micro_ images; `key` picks this pass's random shifts.
 void Trainer::fill(const IdxImages& images, const IdxLabels& labels, const int64_t* indices, int64_t n, uint64_t key) {
-    const int64_t np = images_->ne[0], nc = labels_->ne[0];
-    float* x = images_->f32();
-    float* y = labels_->f32();
-    std::memset(y, 0, static_cast<size_t>(labels_->nelements()) * sizeof(float));
+    const int64_t np = nodes_.images->ne[0], nc = nodes_.labels->ne[0];
+    float* x = nodes_.images->f32();
+    float* y = nodes_.labels->f32();
+    std::memset(y, 0, static_cast<size_t>(nodes_.labels->nelements()) * sizeof(float));
     // Threads fill disjoint images of the batch.
     executor_.parallel_for(n, 16, [&](int64_t begin, int64_t end) {
         for (int64_t i = begin; i < end; ++i) {
@@ -179,15 +170,15 @@ std::pair<double, int64_t> Trainer::step(const IdxImages& images, const IdxLabel
         const int64_t nu = std::min(micro_, n - first);
         // Pass 0 keeps the keys of a batch without micro-batches.
         fill(images, labels, indices + first, nu, u == 0 ? step_key : mix64(step_key + static_cast<uint64_t>(u)));
-        if (seed_->data) {  // only networks with dropout read it
+        if (nodes_.seed->data) {  // only networks with dropout read it
             const uint64_t s = u == 0 ? dropout_key : mix64(dropout_key + static_cast<uint64_t>(u));
-            static_cast<int32_t*>(seed_->data)[0] = static_cast<int32_t>(s);
-            static_cast<int32_t*>(seed_->data)[1] = static_cast<int32_t>(s >> 32);
+            static_cast<int32_t*>(nodes_.seed->data)[0] = static_cast<int32_t>(s);
+            static_cast<int32_t*>(nodes_.seed->data)[1] = static_cast<int32_t>(s >> 32);
         }
         executor_.compute(graph_);
         if (!sums_.empty()) add_gradients(static_cast<float>(double(nu) / double(n)), first == 0);
-        loss_sum += double(loss_->f32()[0]) * double(nu);
-        const int32_t* pred = static_cast<const int32_t*>(predicted_->data);
+        loss_sum += double(nodes_.loss->f32()[0]) * double(nu);
+        const int32_t* pred = static_cast<const int32_t*>(nodes_.predicted->data);
         for (int64_t i = 0; i < nu; ++i) correct += pred[i] == labels.labels[static_cast<size_t>(indices[first + i])];
     }
     optimizer_.step(&executor_);

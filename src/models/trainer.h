@@ -26,7 +26,7 @@ struct TrainConfig {
     double val_split = 0.1;  // the last fraction of the training images is held out for validation
     uint64_t seed = 42;
     int augment_shift = 0;  // translate each training image by up to this many pixels (0 = off)
-    // Images per forward and backward pass (0: the whole batch). A batch split into micro-batches
+    // Images per forward and backward pass (0: auto_micro_batch). A batch split into micro-batches
     // takes one optimizer step on the sum of their gradients, weighted by size: the same step,
     // up to the order of the sums, with activations a fraction of the size.
     int64_t micro_batch = 0;
@@ -61,6 +61,12 @@ struct TrainCallbacks {
     std::function<void(const TrainPosition&)> on_checkpoint;
 };
 
+// The nodes of a training graph that a step feeds and reads.
+struct TrainingGraph {
+    Tensor *images = nullptr, *labels = nullptr, *seed = nullptr;  // inputs
+    Tensor *loss = nullptr, *predicted = nullptr;                   // outputs
+};
+
 class Trainer {
 public:
     // `model` must be trainable (create_model or make_trainable).
@@ -89,11 +95,7 @@ private:
 
     int64_t micro_ = 0;  // images per pass
     Context ctx_;
-    Tensor* images_ = nullptr;
-    Tensor* labels_ = nullptr;
-    Tensor* seed_ = nullptr;
-    Tensor* loss_ = nullptr;
-    Tensor* predicted_ = nullptr;
+    TrainingGraph nodes_;
     Graph graph_;
     Gradients grads_;
     GraphAllocator alloc_;
