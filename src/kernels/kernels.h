@@ -119,7 +119,6 @@ struct KernelTable {
                                   bool positive_only);
     // acc[i] += sum over r < rows of x[r*c + i] (x dense): column sums, as a bias gradient.
     void (*sum_rows)(const float* x, int64_t rows, int64_t c, double* acc);
-    float (*dot)(const float* a, const float* b, int64_t n);
     void (*add)(float* y, const float* a, const float* b, int64_t n);
     void (*relu)(float* y, const float* x, int64_t n);
     // y[i] = x[i] * scale if hash(key, first + i) >> 40 >= threshold, else 0 (engine/ops.h: dropout).
@@ -131,6 +130,13 @@ struct PackedMatrix {
     CpuLevel level;
     std::vector<float> data;
 };
+
+// The data caches of this CPU in bytes, as the OS reports them (sensible defaults where it does
+// not, and in WebAssembly): the GEMM's cache blocking is computed from them.
+struct CacheSizes {
+    int64_t l1d, l2, l3;
+};
+const CacheSizes& cpu_caches();
 
 const KernelTable& kernels();          // the active table
 CpuLevel detect_cpu_level();           // best level this CPU and build support

@@ -10,8 +10,8 @@
 // finite when a model loads.)
 //
 // A mask has bit p % 64 of word p / 64 set where step p of a panel has a nonzero value (a -0.0
-// counts as zero, a NaN as nonzero). Depths of a k block are at most KC, so KC / 64 words.
-constexpr int kMaskWords = 4;  // KC / 64, checked below
+// counts as zero, a NaN as nonzero). Depths of a k block are at most KC_MAX = 64 * kMaskWords.
+constexpr int kMaskWords = 8;  // the deepest k block (gemm_impl.h: KC_MAX) / 64
 typedef uint64_t PanelMask[kMaskWords];
 
 // Whether any of x[0, n) is nonzero (ignoring the sign bit).

@@ -1,0 +1,572 @@
+// The GEMM, part of kernels_impl.h (included inside its namespace, after the vector helpers and
+// zero_mask_impl.h): C = A·Bᵀ as kernels.h's GemmArgs describes it, BLIS-style.
+//
+//   for each NC-wide block of columns of B          (B block: kc x nc, packed, in L2/L3)
+//     for each k block of depth kc                  (k split into equal blocks of at most KC)
+//       pack B's block into NR-wide panels
+//       for each MC-tall block of rows of A         (A block: mc x kc, packed, in L2)
+//         pack A's block into MR-tall panels (or use A packed ahead, weights)
+//         for each panel of B  (kc x NR, stays in L1)
+//           for each panel of A  (MR x kc, streams from L2)
+//             the register tile: C[MR x NR] (+)= A panel · B panelᵀ, then the epilogue
+//
+// The block sizes come from the caches this CPU reports (kernels.h: cpu_caches()), so the same
+// code suits a 32 KB or a 48 KB L1 and a 512 KB, 1 MB or 2 MB L2.
+
+// ---- register tiles --------------------------------------------------------------------------
+// A tile is MV vectors tall (MR = MV * W rows of C) and NR columns wide: MV * NR accumulators,
+// MV loads of A and NR broadcasts of B per step of the depth. Every tile of a level holds the
+// same number of accumulators (MN_GEMM_MV * MN_GEMM_NR, all the registers can hold besides the
+// loaded A vectors and one broadcast B value); a product with few rows (fc2's 10 classes, a
+// convolution's 32 channels) takes a shorter, wider tile so that no lanes are wasted.
+constexpr int kAccumulators = MN_GEMM_MV * MN_GEMM_NR;
+
+template <int MV_>
+struct Tile {
+    static constexpr int MV = MV_, NR = kAccumulators / MV_, MR = MV_ * W;
+};
+// The tiles of this level: MV = 1 .. MN_GEMM_MV where it divides the accumulators.
+constexpr bool tile_exists(int mv) { return mv >= 1 && mv <= MN_GEMM_MV && kAccumulators % mv == 0; }
+
+// The tile for a product of m rows: the shortest one that covers m, else the tallest.
+inline int tile_mv(int64_t m) {
+    for (int mv = 1; mv < MN_GEMM_MV; ++mv)
+        if (tile_exists(mv) && m <= mv * W) return mv;
+    return MN_GEMM_MV;
+}
+
+// Runs f(Tile<mv>{}) for the tile of height mv.
+template <class F>
+decltype(auto) with_tile(int mv, F&& f) {
+    if constexpr (tile_exists(1))
+        if (mv == 1) return f(Tile<1>{});
+    if constexpr (tile_exists(2))
+        if (mv == 2) return f(Tile<2>{});
+    if constexpr (tile_exists(3))
+        if (mv == 3) return f(Tile<3>{});
+    return f(Tile<MN_GEMM_MV>{});
+}
+
+// ---- cache blocking --------------------------------------------------------------------------
+// Depths are at most KC_MAX deep (the zero masks have a bit per step: kMaskWords * 64).
+constexpr int64_t KC_MAX = 64 * kMaskWords;
+
+struct Blocking {
+    int64_t kc;  // deepest k block
+    int64_t mc;  // rows of A packed at a time (a multiple of MR)
+    int64_t nc;  // columns of B packed at a time (a multiple of NR)
+};
+
+// BLIS's rules, from the caches: a kc x NR panel of B stays in L1 while MR x kc panels of A
+// stream through it, so the B panel takes about a quarter of L1 and an A panel about as much
+// again (both double-buffered by the hardware); the mc x kc block of A takes about half of L2
+// (the rest holds the B panel's lines and C's tile); the kc x nc block of B a quarter of the
+// last-level cache (two threads each pack their own), capped where more columns gain nothing.
+template <class T>
+Blocking blocking_for(const CacheSizes& caches) {
+    constexpr int64_t MR = T::MR, NR = T::NR;
+    Blocking b;
+    b.kc = std::clamp<int64_t>(caches.l1d / 4 / (NR * 4) / 16 * 16, 64, KC_MAX);
+    b.mc = std::clamp<int64_t>(caches.l2 / 2 / (b.kc * 4) / MR * MR, MR, 64 * MR);
+    b.nc = std::clamp<int64_t>(caches.l3 / 4 / (b.kc * 4) / NR * NR, 16 * NR, 512 * NR);
+    return b;
+}
+
+template <class T>
+const Blocking& blocking() {
+    static const Blocking b = blocking_for<T>(cpu_caches());
+    return b;
+}
+
+// The depth of the k blocks for a product of depth k: as few blocks of at most kc as cover it,
+// of equal depth (784 = 4 x 196, not 3 x 256 + 16: a thin last block pays the full cost of
+// loading and storing C for little work).
+template <class T>
+int64_t k_block(int64_t k) {
+    const int64_t kc = blocking<T>().kc;
+    const int64_t blocks = (k + kc - 1) / kc;
+    return (k + blocks - 1) / blocks;
+}
+
+// ---- packing ---------------------------------------------------------------------------------
+// Packs an mc x kc block of a row-major operand x(r, p) = x[r*ld + p] (or, transposed,
+// x[p*ld + r]) into panels of R rows laid out p-major: panel[p * R + r]; rows past mc are zero.
+// A is packed with R = MR, B with R = NR.
+#if MN_VEC_FLOATS >= 8
+// Eight rows of 8 floats (row r at x + r * ld) transposed into dst[c * stride + r]: the 8 x 8
+// block of a panel, in 24 register shuffles instead of 64 scalar moves.
+inline void transpose8x8(const float* x, int64_t ld, float* dst, int64_t stride) {
+    __m256 r0 = _mm256_loadu_ps(x), r1 = _mm256_loadu_ps(x + ld), r2 = _mm256_loadu_ps(x + 2 * ld),
+           r3 = _mm256_loadu_ps(x + 3 * ld), r4 = _mm256_loadu_ps(x + 4 * ld), r5 = _mm256_loadu_ps(x + 5 * ld),
+           r6 = _mm256_loadu_ps(x + 6 * ld), r7 = _mm256_loadu_ps(x + 7 * ld);
+    const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1), t2 = _mm256_unpacklo_ps(r2, r3),
+                 t3 = _mm256_unpackhi_ps(r2, r3), t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5),
+                 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+    const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE),
+                 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE),
+                 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE),
+                 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    _mm256_storeu_ps(dst + 0 * stride, _mm256_permute2f128_ps(u0, u4, 0x20));
+    _mm256_storeu_ps(dst + 1 * stride, _mm256_permute2f128_ps(u1, u5, 0x20));
+    _mm256_storeu_ps(dst + 2 * stride, _mm256_permute2f128_ps(u2, u6, 0x20));
+    _mm256_storeu_ps(dst + 3 * stride, _mm256_permute2f128_ps(u3, u7, 0x20));
+    _mm256_storeu_ps(dst + 4 * stride, _mm256_permute2f128_ps(u0, u4, 0x31));
+    _mm256_storeu_ps(dst + 5 * stride, _mm256_permute2f128_ps(u1, u5, 0x31));
+    _mm256_storeu_ps(dst + 6 * stride, _mm256_permute2f128_ps(u2, u6, 0x31));
+    _mm256_storeu_ps(dst + 7 * stride, _mm256_permute2f128_ps(u3, u7, 0x31));
+}
+// Four rows of 8 floats transposed into dst[c * stride + r], r < 4 (a 12-wide panel's last rows).
+inline void transpose4x8(const float* x, int64_t ld, float* dst, int64_t stride) {
+    const __m256 r0 = _mm256_loadu_ps(x), r1 = _mm256_loadu_ps(x + ld), r2 = _mm256_loadu_ps(x + 2 * ld),
+                 r3 = _mm256_loadu_ps(x + 3 * ld);
+    const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1), t2 = _mm256_unpacklo_ps(r2, r3),
+                 t3 = _mm256_unpackhi_ps(r2, r3);
+    const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE),
+                 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    _mm_storeu_ps(dst + 0 * stride, _mm256_castps256_ps128(u0));
+    _mm_storeu_ps(dst + 1 * stride, _mm256_castps256_ps128(u1));
+    _mm_storeu_ps(dst + 2 * stride, _mm256_castps256_ps128(u2));
+    _mm_storeu_ps(dst + 3 * stride, _mm256_castps256_ps128(u3));
+    _mm_storeu_ps(dst + 4 * stride, _mm256_extractf128_ps(u0, 1));
+    _mm_storeu_ps(dst + 5 * stride, _mm256_extractf128_ps(u1, 1));
+    _mm_storeu_ps(dst + 6 * stride, _mm256_extractf128_ps(u2, 1));
+    _mm_storeu_ps(dst + 7 * stride, _mm256_extractf128_ps(u3, 1));
+}
+#endif
+
+template <int R>
+void pack_panels(const float* x, int64_t ld, bool trans, int64_t mc, int64_t kc, float* dst) {
+    for (int64_t ir = 0; ir < mc; ir += R) {
+        const int64_t rows = std::min<int64_t>(R, mc - ir);
+#if MN_VEC_FLOATS >= 8
+        if constexpr (R % 4 == 0) {
+            // Whole panels of rows stored one after another (images of a batch, B of a forward
+            // product, weights): transpose them 8 x 8 (and 4 x 8) at a time.
+            if (!trans && rows == R) {
+                int64_t p = 0;
+                for (; p + 8 <= kc; p += 8) {
+                    int r0 = 0;
+                    for (; r0 + 8 <= R; r0 += 8) transpose8x8(x + (ir + r0) * ld + p, ld, dst + p * R + r0, R);
+                    if (r0 < R) transpose4x8(x + (ir + r0) * ld + p, ld, dst + p * R + r0, R);
+                }
+                for (; p < kc; ++p)
+                    for (int r = 0; r < R; ++r) dst[p * R + r] = x[(ir + r) * ld + p];
+                dst += kc * R;
+                continue;
+            }
+        }
+#endif
+        if (trans) {
+            for (int64_t p = 0; p < kc; ++p) {
+                const float* src = x + p * ld + ir;
+                for (int64_t r = 0; r < rows; ++r) dst[p * R + r] = src[r];
+                for (int64_t r = rows; r < R; ++r) dst[p * R + r] = 0.0f;
+            }
+        } else {
+            for (int64_t r = 0; r < rows; ++r) {
+                const float* src = x + (ir + r) * ld;
+                for (int64_t p = 0; p < kc; ++p) dst[p * R + r] = src[p];
+            }
+            for (int64_t r = rows; r < R; ++r)
+                for (int64_t p = 0; p < kc; ++p) dst[p * R + r] = 0.0f;
+        }
+        dst += kc * R;
+    }
+}
+
+// Packs columns [j0, j0+nc) x depth [p0, p0+kc) of an implicit im2col matrix into NR-wide
+// panels, reading the image directly (see ConvGather). Depth runs over (c, kx) for each ky, so
+// each tap is a contiguous run of C values of the image.
+template <int NR>
+void pack_gather(const ConvGather& g, int64_t j0, int64_t p0, int64_t nc, int64_t kc, float* dst) {
+    for (int64_t jr = 0; jr < nc; jr += NR) {
+        const int64_t cols = std::min<int64_t>(NR, nc - jr);
+        for (int64_t col = 0; col < NR; ++col) {
+            float* d = dst + col;
+            if (col >= cols) {
+                for (int64_t i = 0; i < kc; ++i) d[i * NR] = 0.0f;
+                continue;
+            }
+            const int64_t j = j0 + jr + col;
+            const int64_t ox = j % g.ow, oy = (j / g.ow) % g.oh, n = j / (g.ow * g.oh);
+            const int64_t x0 = ox * g.stride - g.pad, y0 = oy * g.stride - g.pad;
+            const float* image = g.x + n * g.sn;
+            // Walk the taps from p0 without dividing per element.
+            int64_t c0 = p0 % g.c, tap = p0 / g.c;
+            int64_t kx = tap % g.kw, ky = tap / g.kw;
+            for (int64_t i = 0; i < kc;) {
+                const int64_t ix = x0 + kx, iy = y0 + ky;
+                const int64_t run = std::min(g.c - c0, kc - i);  // the rest of this tap's channels
+                float* out = d + i * NR;
+                if (ix >= 0 && ix < g.w && iy >= 0 && iy < g.h) {
+                    const float* in = image + iy * g.sy + ix * g.sx + c0;
+                    for (int64_t r = 0; r < run; ++r) out[r * NR] = in[r];
+                } else {
+                    for (int64_t r = 0; r < run; ++r) out[r * NR] = 0.0f;
+                }
+                i += run;
+                c0 = 0;
+                if (++kx == g.kw) {
+                    kx = 0;
+                    ++ky;
+                }
+            }
+        }
+        dst += kc * NR;
+    }
+}
+
+// ---- the register tile -----------------------------------------------------------------------
+struct Epilogue {
+    bool accumulate;  // add to what C holds
+    const float* bias;  // applied on the last k block only
+    bool relu;
+    const float* gate;  // the tile's corner in GemmArgs::gate, or null; last k block only
+    int64_t ldgate;
+};
+
+// One step p of the depth: acc[j][v] += a(v-th vector of rows, p) * b(j, p).
+template <int MV, int NR>
+__attribute__((always_inline)) inline void tile_step(V (&acc)[NR][MV], const float* ap, const float* bp) {
+    V a[MV];
+#pragma GCC unroll 4
+    for (int v = 0; v < MV; ++v) a[v] = load_vec<W>(ap + v * W);
+#pragma GCC unroll 32
+    for (int j = 0; j < NR; ++j) {
+        const V b = splat_vec<W>(bp[j]);
+#pragma GCC unroll 4
+        for (int v = 0; v < MV; ++v) acc[j][v] += a[v] * b;
+    }
+}
+
+// Lanes [0, n) of a vector at p, 0 < n < W: the others read as 0 and are not written.
+inline V load_first(const float* p, int64_t n) {
+#if MN_VEC_FLOATS == 16
+    return reinterpret_cast<V>(_mm512_maskz_loadu_ps(__mmask16((1u << n) - 1), p));
+#elif MN_VEC_FLOATS == 8
+    const __m256i lanes = _mm256_cmpgt_epi32(_mm256_set1_epi32(int(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    return reinterpret_cast<V>(_mm256_maskload_ps(p, lanes));
+#else
+    V x{};
+    std::memcpy(&x, p, size_t(n) * sizeof(float));
+    return x;
+#endif
+}
+inline void store_first(float* p, V x, int64_t n) {
+#if MN_VEC_FLOATS == 16
+    _mm512_mask_storeu_ps(p, __mmask16((1u << n) - 1), reinterpret_cast<__m512>(x));
+#elif MN_VEC_FLOATS == 8
+    const __m256i lanes = _mm256_cmpgt_epi32(_mm256_set1_epi32(int(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    _mm256_maskstore_ps(p, lanes, reinterpret_cast<__m256>(x));
+#else
+    std::memcpy(p, &x, size_t(n) * sizeof(float));
+#endif
+}
+
+// The register tile: an MR x NR block of C accumulated over kc steps of packed A and B, or over
+// the steps set in `mask` alone (zero_mask_impl.h). Only the accumulators and one step's
+// operands are live in the loops; the epilogue comes after.
+template <class T, bool kMasked>
+void tile_kernel(int64_t kc, const uint64_t* mask, const float* pa, const float* pb, float* c, int64_t ldc,
+                 int64_t rows, int64_t cols, const Epilogue& ep) {
+    constexpr int MV = T::MV, NR = T::NR, MR = T::MR;
+    V acc[NR][MV];
+#pragma GCC unroll 32
+    for (int j = 0; j < NR; ++j)
+#pragma GCC unroll 4
+        for (int v = 0; v < MV; ++v) acc[j][v] = V{};
+    if constexpr (kMasked) {
+        for (int w = 0; w * 64 < kc; ++w) {
+            for (uint64_t bits = mask[w]; bits; bits &= bits - 1) {
+                const int64_t p = int64_t(w) * 64 + __builtin_ctzll(bits);
+                tile_step<MV, NR>(acc, pa + p * MR, pb + p * NR);
+            }
+        }
+    } else {
+        for (int64_t p = 0; p < kc; ++p) tile_step<MV, NR>(acc, pa + p * MR, pb + p * NR);
+    }
+
+    // The epilogue in registers: what C holds (when accumulating), bias, relu, gate. The vector
+    // that holds C's last row, when the tile runs past it, reads and writes its first lanes only.
+#pragma GCC unroll 32
+    for (int j = 0; j < NR; ++j) {
+        if (j >= cols) break;
+        float* cj = c + j * ldc;
+        const float* gj = ep.gate ? ep.gate + j * ep.ldgate : nullptr;
+#pragma GCC unroll 4
+        for (int v = 0; v < MV; ++v) {
+            const int64_t lanes = rows - v * W;
+            if (lanes <= 0) break;
+            V x = acc[j][v];
+            if (lanes >= W) {
+                if (ep.accumulate) x += load_vec<W>(cj + v * W);
+                if (ep.bias) x += load_vec<W>(ep.bias + v * W);
+                if (ep.relu) x = relu_vec<W>(x);
+                if (gj) x = keep_where_positive(x, load_vec<W>(gj + v * W));
+                store_vec<W>(cj + v * W, x);
+            } else {
+                if (ep.accumulate) x += load_first(cj + v * W, lanes);
+                if (ep.bias) x += load_first(ep.bias + v * W, lanes);
+                if (ep.relu) x = relu_vec<W>(x);
+                if (gj) x = keep_where_positive(x, load_first(gj + v * W, lanes));
+                store_first(cj + v * W, x, lanes);
+            }
+        }
+    }
+}
+
+// ---- products with few columns -----------------------------------------------------------------
+inline float finish(float x, const GemmArgs& g, int64_t i, int64_t j) {
+    if (g.accumulate) x += g.c[j * g.ldc + i];
+    if (g.bias) x += g.bias[i];
+    if (g.relu && x < 0.0f) x = 0.0f;
+    if (g.gate && !(g.gate[j * g.ldgate + i] > 0.0f)) x = 0.0f;
+    return x;
+}
+
+// Few columns: packing all of A would cost as much as the product itself, so take dot
+// products straight from the rows (this is the single-image path). Four rows at a time, two
+// accumulators each: eight independent FMA chains hide the FMA latency, and each load of b
+// feeds four rows.
+void gemm_by_dots(const GemmArgs& g) {
+    for (int64_t j = 0; j < g.n; ++j) {
+        const float* bj = g.b + j * g.ldb;
+        float* cj = g.c + j * g.ldc;
+        int64_t i = 0;
+        for (; i + 4 <= g.m; i += 4) {
+            const float* a0 = g.a + i * g.lda;
+            const float* a1 = a0 + g.lda;
+            const float* a2 = a1 + g.lda;
+            const float* a3 = a2 + g.lda;
+            V s0 = V{}, s1 = V{}, s2 = V{}, s3 = V{}, t0 = V{}, t1 = V{}, t2 = V{}, t3 = V{};
+            int64_t p = 0;
+            for (; p + 2 * W <= g.k; p += 2 * W) {
+                const V b0 = load_vec<W>(bj + p), b1 = load_vec<W>(bj + p + W);
+                s0 += load_vec<W>(a0 + p) * b0;
+                s1 += load_vec<W>(a1 + p) * b0;
+                s2 += load_vec<W>(a2 + p) * b0;
+                s3 += load_vec<W>(a3 + p) * b0;
+                t0 += load_vec<W>(a0 + p + W) * b1;
+                t1 += load_vec<W>(a1 + p + W) * b1;
+                t2 += load_vec<W>(a2 + p + W) * b1;
+                t3 += load_vec<W>(a3 + p + W) * b1;
+            }
+            float x[4] = {hsum(s0 + t0), hsum(s1 + t1), hsum(s2 + t2), hsum(s3 + t3)};
+            for (; p < g.k; ++p) {
+                x[0] += a0[p] * bj[p];
+                x[1] += a1[p] * bj[p];
+                x[2] += a2[p] * bj[p];
+                x[3] += a3[p] * bj[p];
+            }
+            for (int r = 0; r < 4; ++r) cj[i + r] = finish(x[r], g, i + r, j);
+        }
+        for (; i < g.m; ++i) {
+            const float* ai = g.a + i * g.lda;
+            V s0 = V{}, s1 = V{};
+            int64_t p = 0;
+            for (; p + 2 * W <= g.k; p += 2 * W) {
+                s0 += load_vec<W>(ai + p) * load_vec<W>(bj + p);
+                s1 += load_vec<W>(ai + p + W) * load_vec<W>(bj + p + W);
+            }
+            float x = hsum(s0 + s1);
+            for (; p < g.k; ++p) x += ai[p] * bj[p];
+            cj[i] = finish(x, g, i, j);
+        }
+    }
+}
+
+// All of A in gemm_tiled's order: k blocks of k_block(k), each holding every row (padded to MR) as
+// MR-row panels, so block (pc, ic) starts at pc * m_padded + ic * kc, and the panel of row r
+// (a multiple of MR) at pc * m_padded + r * kc.
+template <class T>
+int64_t padded_rows(int64_t m) {
+    return (m + T::MR - 1) / T::MR * T::MR;
+}
+template <class T>
+const float* packed_block(const GemmArgs& g, int64_t pc, int64_t row, int64_t kc) {
+    return g.a_packed + pc * padded_rows<T>(g.a_packed_m ? g.a_packed_m : g.m) + (g.a_packed_row + row) * kc;
+}
+
+// A few columns times a pre-packed A (one image through a layer of weights packed at load):
+// the packed panels are contiguous streams, and P panels at a time give P * MV independent
+// accumulators, enough to hide the FMA latency, while each broadcast of b feeds them all.
+template <class T, int P>
+void gemv_panels(const GemmArgs& g, int64_t j, int64_t i0) {
+    constexpr int MR = T::MR, MV = T::MV;
+    const float* b = g.b + j * g.ldb;
+    float* c = g.c + j * g.ldc;
+    const int64_t kb = k_block<T>(g.k);
+    V acc[P][MV];
+    for (int q = 0; q < P; ++q)
+        for (int v = 0; v < MV; ++v) acc[q][v] = V{};
+    for (int64_t pc = 0; pc < g.k; pc += kb) {
+        const int64_t kc = std::min(kb, g.k - pc);
+        const float* pa = packed_block<T>(g, pc, i0, kc);
+        const auto step = [&](int64_t p) __attribute__((always_inline)) {
+            const V bv = splat_vec<W>(b[pc + p]);
+#pragma GCC unroll 4
+            for (int q = 0; q < P; ++q)
+#pragma GCC unroll 4
+                for (int v = 0; v < MV; ++v) acc[q][v] += load_vec<W>(pa + p * MR + q * kc * MR + v * W) * bv;
+        };
+        // An image is mostly zero pixels, a relu's output often too: skip the weights they
+        // would multiply (zero_mask_impl.h).
+        PanelMask mask;
+        if (worth_skipping(vector_mask(b + pc, kc, mask), kc))
+            for_each_step(mask, kc, step);
+        else
+            for (int64_t p = 0; p < kc; ++p) step(p);
+    }
+    float tile[MR];
+    for (int q = 0; q < P; ++q) {
+        for (int v = 0; v < MV; ++v) store_vec<W>(tile + v * W, acc[q][v]);
+        const int64_t first = i0 + q * MR, rows = std::min<int64_t>(MR, g.m - first);
+        for (int64_t r = 0; r < rows; ++r) c[first + r] = finish(tile[r], g, first + r, j);
+    }
+}
+
+template <class T>
+void gemv_packed(const GemmArgs& g) {
+    constexpr int MR = T::MR;
+    for (int64_t j = 0; j < g.n; ++j) {
+        int64_t i0 = 0;
+        for (; (g.m - i0 + MR - 1) / MR >= 4; i0 += 4 * MR) gemv_panels<T, 4>(g, j, i0);
+        switch ((g.m - i0 + MR - 1) / MR) {  // the panels left, the last one possibly partial
+            case 3: gemv_panels<T, 3>(g, j, i0); break;
+            case 2: gemv_panels<T, 2>(g, j, i0); break;
+            case 1: gemv_panels<T, 1>(g, j, i0); break;
+            default: break;
+        }
+    }
+}
+
+// ---- the blocked product -------------------------------------------------------------------
+// Scratch of one call: the packed A block, the packed B block, and a zero mask per panel of each.
+template <class T>
+struct GemmScratch {
+    int64_t kc, mc, nc;
+    float* packed_a;
+    float* packed_b;
+    PanelMask* a_masks;
+    PanelMask* b_masks;
+
+    GemmScratch(int64_t m, int64_t n, int64_t k, void* workspace = nullptr) {
+        const Blocking& bl = blocking<T>();
+        kc = std::min(k, bl.kc);
+        mc = std::min(padded_rows<T>(m), bl.mc);
+        nc = std::min((n + T::NR - 1) / T::NR * T::NR, bl.nc);
+        char* ws = reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(workspace) + 63) & ~uintptr_t(63));
+        packed_a = reinterpret_cast<float*>(ws);
+        packed_b = packed_a + mc * kc;
+        a_masks = reinterpret_cast<PanelMask*>(packed_b + nc * kc);
+        b_masks = a_masks + mc / T::MR;
+    }
+    size_t bytes() const {
+        return static_cast<size_t>((mc + nc) * kc) * sizeof(float) +
+               static_cast<size_t>(mc / T::MR + nc / T::NR) * sizeof(PanelMask) + 64;
+    }
+};
+
+template <class T>
+void gemm_tiled(const GemmArgs& g, void* workspace) {
+    constexpr int MR = T::MR, NR = T::NR;
+    GemmScratch<T> s(g.m, g.n, g.k, workspace);
+    const int64_t kb = k_block<T>(g.k);
+
+    for (int64_t jc = 0; jc < g.n; jc += s.nc) {
+        const int64_t nc = std::min(s.nc, g.n - jc);
+        for (int64_t pc = 0; pc < g.k; pc += kb) {
+            const int64_t kc = std::min(kb, g.k - pc);
+            const bool last_k = pc + kc == g.k;
+            const Epilogue ep{g.accumulate || pc > 0, last_k ? g.bias : nullptr, last_k && g.relu,
+                              last_k ? g.gate : nullptr, g.ldgate};
+            if (g.b_gather) {
+                pack_gather<NR>(*g.b_gather, g.b_first_column + jc, pc, nc, kc, s.packed_b);
+            } else {
+                const float* b_block = g.b_trans ? g.b + pc * g.ldb + jc : g.b + jc * g.ldb + pc;
+                pack_panels<NR>(b_block, g.ldb, g.b_trans, nc, kc, s.packed_b);
+            }
+            // Which steps of each panel of B, and below of A, are not all zero.
+            for (int64_t jr = 0; jr < nc; jr += NR) panel_mask<NR>(s.packed_b + jr * kc, kc, s.b_masks[jr / NR]);
+            for (int64_t ic = 0; ic < g.m; ic += s.mc) {
+                const int64_t mc = std::min(s.mc, g.m - ic);
+                const float* pa = s.packed_a;
+                if (g.a_packed) {  // see packed_block
+                    pa = packed_block<T>(g, pc, ic, kc);
+                } else {
+                    const float* a_block = g.a_trans ? g.a + pc * g.lda + ic : g.a + ic * g.lda + pc;
+                    pack_panels<MR>(a_block, g.lda, g.a_trans, mc, kc, s.packed_a);
+                }
+                // (A scan costs 1/nc of the products that follow on the block.)
+                for (int64_t ir = 0; ir < mc; ir += MR) panel_mask<MR>(pa + ir * kc, kc, s.a_masks[ir / MR]);
+                for (int64_t jr = 0; jr < nc; jr += NR) {
+                    const float* pb = s.packed_b + jr * kc;
+                    for (int64_t ir = 0; ir < mc; ir += MR) {
+                        Epilogue ep_tile = ep;
+                        if (ep.bias) ep_tile.bias += ic + ir;
+                        if (ep.gate) ep_tile.gate += (jc + jr) * ep.ldgate + ic + ir;
+                        PanelMask both;
+                        int64_t nonzero = 0;
+                        for (int w = 0; w < kMaskWords; ++w) {
+                            both[w] = s.b_masks[jr / NR][w] & s.a_masks[ir / MR][w];
+                            nonzero += __builtin_popcountll(both[w]);
+                        }
+                        const auto kernel = worth_skipping(nonzero, kc) ? tile_kernel<T, true> : tile_kernel<T, false>;
+                        kernel(kc, both, pa + ir * kc, pb, g.c + (jc + jr) * g.ldc + ic + ir, g.ldc,
+                               std::min<int64_t>(MR, mc - ir), std::min<int64_t>(NR, nc - jr), ep_tile);
+                    }
+                }
+            }
+        }
+    }
+}
+
+// ---- the kernel table's entries ------------------------------------------------------------
+size_t gemm_workspace(int64_t m, int64_t n, int64_t k) {
+    // Enough for any tile: the call may be a share of the rows of a product whose tile was chosen
+    // by all of its rows (packed_a).
+    size_t bytes = 0;
+    for (int mv = 1; mv <= MN_GEMM_MV; ++mv)
+        if (tile_exists(mv))
+            bytes = std::max(bytes, with_tile(mv, [&](auto t) { return GemmScratch<decltype(t)>(m, n, k).bytes(); }));
+    return bytes;
+}
+
+size_t packed_a_floats(int64_t m, int64_t k) {
+    return with_tile(tile_mv(m), [&](auto t) { return static_cast<size_t>(padded_rows<decltype(t)>(m) * k); });
+}
+
+int64_t pack_a_grain(int64_t m) {
+    return with_tile(tile_mv(m), [](auto t) { return int64_t(decltype(t)::MR); });
+}
+
+// Rows [row_begin, row_end) of A packed as packed_block reads them.
+void pack_a(const float* a, int64_t lda, bool trans, int64_t m, int64_t k, int64_t row_begin, int64_t row_end,
+            float* dst) {
+    if (row_begin >= row_end) return;
+    with_tile(tile_mv(m), [&](auto t) {
+        using T = decltype(t);
+        const int64_t kb = k_block<T>(k), m_padded = padded_rows<T>(m);
+        for (int64_t pc = 0; pc < k; pc += kb) {
+            const int64_t kc = std::min(kb, k - pc);
+            const float* block = trans ? a + pc * lda + row_begin : a + row_begin * lda + pc;
+            pack_panels<T::MR>(block, lda, trans, row_end - row_begin, kc, dst + pc * m_padded + row_begin * kc);
+        }
+    });
+}
+
+void gemm(const GemmArgs& g, void* workspace) {
+    if (g.m <= 0 || g.n <= 0) return;
+    // Packed A is laid out for the tile of the whole matrix, of which this call may be a part.
+    const int mv = tile_mv(g.a_packed && g.a_packed_m ? g.a_packed_m : g.m);
+    constexpr int64_t few_columns = kAccumulators / MN_GEMM_MV / 2;
+    if (g.k > 0 && g.n < few_columns && g.a_packed && !g.b_trans && !g.b_gather) {
+        with_tile(mv, [&](auto t) { gemv_packed<decltype(t)>(g); });
+        return;
+    }
+    if (g.k == 0 || (g.n < few_columns && !g.a_trans && !g.b_trans && !g.b_gather)) {
+        gemm_by_dots(g);
+        return;
+    }
+    with_tile(mv, [&](auto t) { gemm_tiled<decltype(t)>(g, workspace); });
+}
