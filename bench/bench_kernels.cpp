@@ -212,13 +212,13 @@ void shapes(benchmark::internal::Benchmark* b) {
 
 BENCHMARK_CAPTURE(BM_openblas, threads2, 2)->Apply(shapes);
 BENCHMARK_CAPTURE(BM_mul_mat, avx512_threads2, mn::CpuLevel::Avx512, 2)->Apply(shapes);
+BENCHMARK_CAPTURE(BM_mul_mat, avx2_threads2, mn::CpuLevel::Avx2, 2)->Apply(shapes);
+BENCHMARK_CAPTURE(BM_openblas, threads1, 1)->Apply(shapes);
+BENCHMARK_CAPTURE(BM_mul_mat, avx512_threads1, mn::CpuLevel::Avx512, 1)->Apply(shapes);
+BENCHMARK_CAPTURE(BM_mul_mat, avx2_threads1, mn::CpuLevel::Avx2, 1)->Apply(shapes);
 BENCHMARK_CAPTURE(BM_conv_2d, threads2, 2)->Apply(conv_layers);
 BENCHMARK_CAPTURE(BM_mul_mat_images, threads2, 2)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_openblas_images, threads2, 2)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK_CAPTURE(BM_mul_mat, avx2_threads2, mn::CpuLevel::Avx2, 2)->Apply(shapes);
-BENCHMARK_CAPTURE(BM_mul_mat, scalar_threads2, mn::CpuLevel::Scalar, 2)->Apply(shapes);
-BENCHMARK_CAPTURE(BM_openblas, threads1, 1)->Apply(shapes);
-BENCHMARK_CAPTURE(BM_mul_mat, avx512_threads1, mn::CpuLevel::Avx512, 1)->Apply(shapes);
 
 }  // namespace
 

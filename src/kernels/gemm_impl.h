@@ -28,11 +28,19 @@ struct Tile {
 // The tiles of this level: MV = 1 .. MN_GEMM_MV where it divides the accumulators.
 constexpr bool tile_exists(int mv) { return mv >= 1 && mv <= MN_GEMM_MV && kAccumulators % mv == 0; }
 
-// The tile for a product of m rows: the shortest one that covers m, else the tallest.
+// The tile for a product of m rows: the one-vector tile if it covers m, else the tile of two or
+// more vectors that pads m least (ties to the shorter one, whose wider B panel costs fewer
+// loads of A per step: 32 x 12 beat 48 x 8 by 2-5% on AVX-512 where both fit m alike).
 inline int tile_mv(int64_t m) {
-    for (int mv = 1; mv < MN_GEMM_MV; ++mv)
-        if (tile_exists(mv) && m <= mv * W) return mv;
-    return MN_GEMM_MV;
+    if (m <= W || MN_GEMM_MV == 1) return 1;
+    int best = 0;
+    int64_t best_rows = 0;
+    for (int mv = 2; mv <= MN_GEMM_MV; ++mv) {
+        if (!tile_exists(mv)) continue;
+        const int64_t rows = (m + mv * W - 1) / (mv * W) * (mv * W);
+        if (best == 0 || rows < best_rows) best = mv, best_rows = rows;
+    }
+    return best;
 }
 
 // Runs f(Tile<mv>{}) for the tile of height mv.
@@ -52,24 +60,20 @@ decltype(auto) with_tile(int mv, F&& f) {
 constexpr int64_t KC_MAX = 64 * kMaskWords;
 
 struct Blocking {
-    int64_t kc;  // deepest k block
-    int64_t mc;  // rows of A packed at a time (a multiple of MR)
-    int64_t nc;  // columns of B packed at a time (a multiple of NR)
+    int64_t kc;        // deepest k block
+    int64_t a_floats;  // the A block: mc x kc floats at most (mc a multiple of MR)
+    int64_t b_floats;  // the B block: kc x nc floats at most (nc a multiple of NR)
 };
 
-// BLIS's rules, from the caches: a kc x NR panel of B stays in L1 while MR x kc panels of A
-// stream through it, so the B panel takes about a quarter of L1 and an A panel about as much
-// again (both double-buffered by the hardware); the mc x kc block of A takes about half of L2
-// (the rest holds the B panel's lines and C's tile); the kc x nc block of B a quarter of the
-// last-level cache (two threads each pack their own), capped where more columns gain nothing.
+// From the caches: a kc x NR panel of B stays in L1 while MR x kc panels of A stream through it,
+// so the B panel takes half of L1 (deeper blocks load and store C less often); the mc x kc block
+// of A that the B panels sweep stays in L2, taking half of it; the kc x nc block of B fills L2
+// (measured on Zen 5: B blocks of one to two L2s ran 3-5% faster than blocks sized to L3). mc
+// and nc follow from the depth of the product's k blocks: a shallow product gets wide blocks.
 template <class T>
 Blocking blocking_for(const CacheSizes& caches) {
-    constexpr int64_t MR = T::MR, NR = T::NR;
-    Blocking b;
-    b.kc = std::clamp<int64_t>(caches.l1d / 4 / (NR * 4) / 16 * 16, 64, KC_MAX);
-    b.mc = std::clamp<int64_t>(caches.l2 / 2 / (b.kc * 4) / MR * MR, MR, 64 * MR);
-    b.nc = std::clamp<int64_t>(caches.l3 / 4 / (b.kc * 4) / NR * NR, 16 * NR, 512 * NR);
-    return b;
+    return Blocking{std::clamp<int64_t>(caches.l1d / 2 / (T::NR * 4) / 16 * 16, 64, KC_MAX), caches.l2 / 2 / 4,
+                    caches.l2 / 4};
 }
 
 template <class T>
@@ -91,7 +95,8 @@ int64_t k_block(int64_t k) {
 // ---- packing ---------------------------------------------------------------------------------
 // Packs an mc x kc block of a row-major operand x(r, p) = x[r*ld + p] (or, transposed,
 // x[p*ld + r]) into panels of R rows laid out p-major: panel[p * R + r]; rows past mc are zero.
-// A is packed with R = MR, B with R = NR.
+// A is packed with R = MR, B with R = NR. masks[panel] receives each panel's zero mask
+// (zero_mask_impl.h), computed while the panel is still in L1.
 #if MN_VEC_FLOATS >= 8
 // Eight rows of 8 floats (row r at x + r * ld) transposed into dst[c * stride + r]: the 8 x 8
 // block of a panel, in 24 register shuffles instead of 64 scalar moves.
@@ -134,51 +139,55 @@ inline void transpose4x8(const float* x, int64_t ld, float* dst, int64_t stride)
 }
 #endif
 
+// One panel: rows [0, rows) of x (rows <= R) into dst[p * R + r].
 template <int R>
-void pack_panels(const float* x, int64_t ld, bool trans, int64_t mc, int64_t kc, float* dst) {
-    for (int64_t ir = 0; ir < mc; ir += R) {
-        const int64_t rows = std::min<int64_t>(R, mc - ir);
+void pack_panel(const float* x, int64_t ld, bool trans, int64_t rows, int64_t kc, float* dst) {
 #if MN_VEC_FLOATS >= 8
-        if constexpr (R % 4 == 0) {
-            // Whole panels of rows stored one after another (images of a batch, B of a forward
-            // product, weights): transpose them 8 x 8 (and 4 x 8) at a time.
-            if (!trans && rows == R) {
-                int64_t p = 0;
-                for (; p + 8 <= kc; p += 8) {
-                    int r0 = 0;
-                    for (; r0 + 8 <= R; r0 += 8) transpose8x8(x + (ir + r0) * ld + p, ld, dst + p * R + r0, R);
-                    if (r0 < R) transpose4x8(x + (ir + r0) * ld + p, ld, dst + p * R + r0, R);
-                }
-                for (; p < kc; ++p)
-                    for (int r = 0; r < R; ++r) dst[p * R + r] = x[(ir + r) * ld + p];
-                dst += kc * R;
-                continue;
+    if constexpr (R % 4 == 0) {
+        // Whole panels of rows stored one after another (images of a batch, B of a forward
+        // product, weights): transpose them 8 x 8 (and 4 x 8) at a time.
+        if (!trans && rows == R) {
+            int64_t p = 0;
+            for (; p + 8 <= kc; p += 8) {
+                int r0 = 0;
+                for (; r0 + 8 <= R; r0 += 8) transpose8x8(x + r0 * ld + p, ld, dst + p * R + r0, R);
+                if (r0 < R) transpose4x8(x + r0 * ld + p, ld, dst + p * R + r0, R);
             }
+            for (; p < kc; ++p)
+                for (int r = 0; r < R; ++r) dst[p * R + r] = x[r * ld + p];
+            return;
         }
+    }
 #endif
-        if (trans) {
-            for (int64_t p = 0; p < kc; ++p) {
-                const float* src = x + p * ld + ir;
-                for (int64_t r = 0; r < rows; ++r) dst[p * R + r] = src[r];
-                for (int64_t r = rows; r < R; ++r) dst[p * R + r] = 0.0f;
-            }
-        } else {
-            for (int64_t r = 0; r < rows; ++r) {
-                const float* src = x + (ir + r) * ld;
-                for (int64_t p = 0; p < kc; ++p) dst[p * R + r] = src[p];
-            }
-            for (int64_t r = rows; r < R; ++r)
-                for (int64_t p = 0; p < kc; ++p) dst[p * R + r] = 0.0f;
+    if (trans) {
+        for (int64_t p = 0; p < kc; ++p) {
+            const float* src = x + p * ld;
+            for (int64_t r = 0; r < rows; ++r) dst[p * R + r] = src[r];
+            for (int64_t r = rows; r < R; ++r) dst[p * R + r] = 0.0f;
         }
-        dst += kc * R;
+    } else {
+        for (int64_t r = 0; r < rows; ++r) {
+            const float* src = x + r * ld;
+            for (int64_t p = 0; p < kc; ++p) dst[p * R + r] = src[p];
+        }
+        for (int64_t r = rows; r < R; ++r)
+            for (int64_t p = 0; p < kc; ++p) dst[p * R + r] = 0.0f;
+    }
+}
+
+template <int R>
+void pack_panels(const float* x, int64_t ld, bool trans, int64_t mc, int64_t kc, float* dst, PanelMask* masks) {
+    for (int64_t ir = 0; ir < mc; ir += R, dst += kc * R) {
+        pack_panel<R>(x + (trans ? ir : ir * ld), ld, trans, std::min<int64_t>(R, mc - ir), kc, dst);
+        panel_mask<R>(dst, kc, masks[ir / R]);
     }
 }
 
 // Packs columns [j0, j0+nc) x depth [p0, p0+kc) of an implicit im2col matrix into NR-wide
 // panels, reading the image directly (see ConvGather). Depth runs over (c, kx) for each ky, so
-// each tap is a contiguous run of C values of the image.
+// each tap is a contiguous run of C values of the image. masks as for pack_panels.
 template <int NR>
-void pack_gather(const ConvGather& g, int64_t j0, int64_t p0, int64_t nc, int64_t kc, float* dst) {
+void pack_gather(const ConvGather& g, int64_t j0, int64_t p0, int64_t nc, int64_t kc, float* dst, PanelMask* masks) {
     for (int64_t jr = 0; jr < nc; jr += NR) {
         const int64_t cols = std::min<int64_t>(NR, nc - jr);
         for (int64_t col = 0; col < NR; ++col) {
@@ -212,6 +221,7 @@ void pack_gather(const ConvGather& g, int64_t j0, int64_t p0, int64_t nc, int64_
                 }
             }
         }
+        panel_mask<NR>(dst, kc, masks[jr / NR]);
         dst += kc * NR;
     }
 }
@@ -375,16 +385,31 @@ void gemm_by_dots(const GemmArgs& g) {
     }
 }
 
-// All of A in gemm_tiled's order: k blocks of k_block(k), each holding every row (padded to MR) as
-// MR-row panels, so block (pc, ic) starts at pc * m_padded + ic * kc, and the panel of row r
-// (a multiple of MR) at pc * m_padded + r * kc.
+// All of A packed ahead (weights), in gemm_tiled's order: k blocks of k_block(k), each holding
+// every row (padded to MR) as MR-row panels, so block (pc, ic) starts at pc * m_padded + ic * kc,
+// and the panel of row r (a multiple of MR) at pc * m_padded + r * kc. Then the panels' zero
+// masks, k block after k block.
 template <class T>
 int64_t padded_rows(int64_t m) {
     return (m + T::MR - 1) / T::MR * T::MR;
 }
 template <class T>
+int64_t packed_panel_floats(int64_t m, int64_t k) {
+    return padded_rows<T>(m) * k;
+}
+template <class T>
+PanelMask* packed_masks(float* packed, int64_t m, int64_t k, int64_t pc, int64_t row) {
+    const int64_t block = pc / k_block<T>(k), panels = padded_rows<T>(m) / T::MR;
+    return reinterpret_cast<PanelMask*>(packed + packed_panel_floats<T>(m, k)) + block * panels + row / T::MR;
+}
+template <class T>
 const float* packed_block(const GemmArgs& g, int64_t pc, int64_t row, int64_t kc) {
     return g.a_packed + pc * padded_rows<T>(g.a_packed_m ? g.a_packed_m : g.m) + (g.a_packed_row + row) * kc;
+}
+template <class T>
+const PanelMask* packed_block_masks(const GemmArgs& g, int64_t pc, int64_t row) {
+    return packed_masks<T>(const_cast<float*>(g.a_packed), g.a_packed_m ? g.a_packed_m : g.m, g.k, pc,
+                           g.a_packed_row + row);
 }
 
 // A few columns times a pre-packed A (one image through a layer of weights packed at load):
@@ -452,9 +477,9 @@ struct GemmScratch {
 
     GemmScratch(int64_t m, int64_t n, int64_t k, void* workspace = nullptr) {
         const Blocking& bl = blocking<T>();
-        kc = std::min(k, bl.kc);
-        mc = std::min(padded_rows<T>(m), bl.mc);
-        nc = std::min((n + T::NR - 1) / T::NR * T::NR, bl.nc);
+        kc = std::max<int64_t>(k_block<T>(k), 1);
+        mc = std::min(padded_rows<T>(m), std::max<int64_t>(bl.a_floats / kc / T::MR, 1) * T::MR);
+        nc = std::min((n + T::NR - 1) / T::NR * T::NR, std::max<int64_t>(bl.b_floats / kc / T::NR, 1) * T::NR);
         char* ws = reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(workspace) + 63) & ~uintptr_t(63));
         packed_a = reinterpret_cast<float*>(ws);
         packed_b = packed_a + mc * kc;
@@ -481,24 +506,22 @@ void gemm_tiled(const GemmArgs& g, void* workspace) {
             const Epilogue ep{g.accumulate || pc > 0, last_k ? g.bias : nullptr, last_k && g.relu,
                               last_k ? g.gate : nullptr, g.ldgate};
             if (g.b_gather) {
-                pack_gather<NR>(*g.b_gather, g.b_first_column + jc, pc, nc, kc, s.packed_b);
+                pack_gather<NR>(*g.b_gather, g.b_first_column + jc, pc, nc, kc, s.packed_b, s.b_masks);
             } else {
                 const float* b_block = g.b_trans ? g.b + pc * g.ldb + jc : g.b + jc * g.ldb + pc;
-                pack_panels<NR>(b_block, g.ldb, g.b_trans, nc, kc, s.packed_b);
+                pack_panels<NR>(b_block, g.ldb, g.b_trans, nc, kc, s.packed_b, s.b_masks);
             }
-            // Which steps of each panel of B, and below of A, are not all zero.
-            for (int64_t jr = 0; jr < nc; jr += NR) panel_mask<NR>(s.packed_b + jr * kc, kc, s.b_masks[jr / NR]);
             for (int64_t ic = 0; ic < g.m; ic += s.mc) {
                 const int64_t mc = std::min(s.mc, g.m - ic);
                 const float* pa = s.packed_a;
+                const PanelMask* a_masks = s.a_masks;
                 if (g.a_packed) {  // see packed_block
                     pa = packed_block<T>(g, pc, ic, kc);
+                    a_masks = packed_block_masks<T>(g, pc, ic);
                 } else {
                     const float* a_block = g.a_trans ? g.a + pc * g.lda + ic : g.a + ic * g.lda + pc;
-                    pack_panels<MR>(a_block, g.lda, g.a_trans, mc, kc, s.packed_a);
+                    pack_panels<MR>(a_block, g.lda, g.a_trans, mc, kc, s.packed_a, s.a_masks);
                 }
-                // (A scan costs 1/nc of the products that follow on the block.)
-                for (int64_t ir = 0; ir < mc; ir += MR) panel_mask<MR>(pa + ir * kc, kc, s.a_masks[ir / MR]);
                 for (int64_t jr = 0; jr < nc; jr += NR) {
                     const float* pb = s.packed_b + jr * kc;
                     for (int64_t ir = 0; ir < mc; ir += MR) {
@@ -508,7 +531,7 @@ void gemm_tiled(const GemmArgs& g, void* workspace) {
                         PanelMask both;
                         int64_t nonzero = 0;
                         for (int w = 0; w < kMaskWords; ++w) {
-                            both[w] = s.b_masks[jr / NR][w] & s.a_masks[ir / MR][w];
+                            both[w] = s.b_masks[jr / NR][w] & a_masks[ir / MR][w];
                             nonzero += __builtin_popcountll(both[w]);
                         }
                         const auto kernel = worth_skipping(nonzero, kc) ? tile_kernel<T, true> : tile_kernel<T, false>;
@@ -533,14 +556,19 @@ size_t gemm_workspace(int64_t m, int64_t n, int64_t k) {
 }
 
 size_t packed_a_floats(int64_t m, int64_t k) {
-    return with_tile(tile_mv(m), [&](auto t) { return static_cast<size_t>(padded_rows<decltype(t)>(m) * k); });
+    return with_tile(tile_mv(m), [&](auto t) {
+        using T = decltype(t);
+        const int64_t blocks = (k + k_block<T>(k) - 1) / k_block<T>(k);
+        return static_cast<size_t>(packed_panel_floats<T>(m, k) +
+                                   blocks * (padded_rows<T>(m) / T::MR) * kMaskWords * 2);  // 2 floats a mask word
+    });
 }
 
 int64_t pack_a_grain(int64_t m) {
     return with_tile(tile_mv(m), [](auto t) { return int64_t(decltype(t)::MR); });
 }
 
-// Rows [row_begin, row_end) of A packed as packed_block reads them.
+// Rows [row_begin, row_end) of A packed as packed_block and packed_block_masks read them.
 void pack_a(const float* a, int64_t lda, bool trans, int64_t m, int64_t k, int64_t row_begin, int64_t row_end,
             float* dst) {
     if (row_begin >= row_end) return;
@@ -550,7 +578,8 @@ void pack_a(const float* a, int64_t lda, bool trans, int64_t m, int64_t k, int64
         for (int64_t pc = 0; pc < k; pc += kb) {
             const int64_t kc = std::min(kb, k - pc);
             const float* block = trans ? a + pc * lda + row_begin : a + row_begin * lda + pc;
-            pack_panels<T::MR>(block, lda, trans, row_end - row_begin, kc, dst + pc * m_padded + row_begin * kc);
+            pack_panels<T::MR>(block, lda, trans, row_end - row_begin, kc, dst + pc * m_padded + row_begin * kc,
+                               packed_masks<T>(dst, m, k, pc, row_begin));
         }
     });
 }

@@ -2,6 +2,6 @@
 #define MN_KERNEL_NS kernels_avx2
 #define MN_CPU_LEVEL CpuLevel::Avx2
 #define MN_VEC_FLOATS 8
-#define MN_GEMM_MV 2
-#define MN_GEMM_NR 6
+#define MN_GEMM_MV 3
+#define MN_GEMM_NR 4
 #include "kernels/kernels_impl.h"

@@ -44,7 +44,7 @@ TEST(Ops, MulMatMatchesReferenceAtOddSizesOnEveryLevel) {
         set_cpu_level(level);
         for (int64_t k : {1, 7, 33, 300, 784})
             for (int64_t m : sizes)
-                for (int64_t n : {1, 5, 7, 33, 100, 500}) {
+                for (int64_t n : {1, 5, 7, 33, 100, 500, 1500}) {  // 1500: more than one block of B
                     if (m * n * k > 60'000'000) continue;
                     const int64_t a_ne[] = {k, m}, b_ne[] = {k, n};
                     Context w(Context::tensor_arena_bytes(DType::F32, 2, a_ne) +
