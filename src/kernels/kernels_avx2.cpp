@@ -1,4 +1,5 @@
-// AVX2 + FMA kernels: 8-float registers, a 16 x 6 GEMM micro-tile (12 accumulators of 16 ymm).
+// AVX2 + FMA kernels: 8-float registers; GEMM tiles of 12 accumulators (of 16 ymm): 24 x 4, 16 x 6
+// and 8 x 12 (kernels/gemm_impl.h picks by the product's rows).
 #define MN_KERNEL_NS kernels_avx2
 #define MN_CPU_LEVEL CpuLevel::Avx2
 #define MN_VEC_FLOATS 8

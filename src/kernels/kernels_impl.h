@@ -2,8 +2,9 @@
 //   MN_KERNEL_NS    namespace of the level (kernels_scalar, kernels_avx2, ...)
 //   MN_CPU_LEVEL    its CpuLevel
 //   MN_VEC_FLOATS   floats per SIMD register (1 = plain scalar code)
-//   MN_GEMM_MV      registers per micro-tile column (micro-tile height MR = MV * VEC_FLOATS)
-//   MN_GEMM_NR      micro-tile width (columns of C kept in registers)
+//   MN_GEMM_MV      vectors per column of the tallest GEMM tile (its height MR = MV * VEC_FLOATS)
+//   MN_GEMM_NR      that tile's width; MV * NR accumulators, as in every tile of the level
+//                   (gemm_impl.h)
 // and is compiled with that level's -m flags. GCC/Clang vector extensions turn the same source
 // into AVX-512, AVX2 or WASM SIMD code.
 #include <algorithm>
