@@ -3,10 +3,12 @@
 // op the CNNs run) against OpenBLAS on the same layer as one GEMM over a ready-made im2col
 // matrix (the im2col itself not timed). Reports GFLOP/s.
 //   build/bench/bench_kernels --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true
+// bench/gemm.py runs it with OpenBLAS at its best and makes the README's tables.
 #include <benchmark/benchmark.h>
 #include <cblas.h>
 
 #include <random>
+#include <string>
 #include <vector>
 
 #include "engine/allocator.h"
@@ -17,6 +19,8 @@
 #include "kernels/kernels.h"
 
 extern "C" void openblas_set_num_threads(int);
+extern "C" char* openblas_get_corename();
+extern "C" char* openblas_get_config();
 
 namespace {
 
@@ -48,7 +52,7 @@ std::vector<float> random_vector(size_t n, uint32_t seed) {
 void set_flops(benchmark::State& state, const Shape& s) {
     state.counters["GFLOP/s"] = benchmark::Counter(2.0 * double(s.m) * double(s.n) * double(s.k) * double(state.iterations()),
                                                    benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
-    state.SetLabel(s.what);
+    state.SetLabel(std::to_string(s.m) + " x " + std::to_string(s.n) + " x " + std::to_string(s.k) + ", " + s.what);
 }
 
 // Times the graph ending in `out` through the real executor (allocation, threads, dispatch).
@@ -222,4 +226,18 @@ BENCHMARK_CAPTURE(BM_openblas_images, threads2, 2)->Arg(0)->Arg(1)->Unit(benchma
 
 }  // namespace
 
-BENCHMARK_MAIN();
+// Google Benchmark's main, with the BLAS and the caches our blocking reads in the context (the
+// JSON output's "context", read by bench/gemm.py).
+int main(int argc, char** argv) {
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+    benchmark::AddCustomContext("openblas_core", openblas_get_corename());
+    benchmark::AddCustomContext("openblas_config", openblas_get_config());
+    benchmark::AddCustomContext("mnist_kernels", mn::kernels().name);
+    const mn::CacheSizes& c = mn::cpu_caches();
+    benchmark::AddCustomContext("mnist_caches", "L1d " + std::to_string(c.l1d >> 10) + " KB, L2 " +
+                                                    std::to_string(c.l2 >> 10) + " KB");
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}

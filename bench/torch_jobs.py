@@ -1,13 +1,19 @@
 #!/usr/bin/env python3
 """PyTorch side of bench/compare.py: evaluates the same GGUF weights as mnist.cpp.
 
-usage: torch_jobs.py eval MODEL.gguf DATA_DIR --batch B --threads T     -> "ms=<total> acc=<percent>"
-       torch_jobs.py latency MODEL.gguf DATA_DIR --threads T [--images N] -> "us=<per image>"
+usage: torch_jobs.py eval MODEL.gguf DATA_DIR --batch B --threads T [--passes P]
+           -> "first_ms=<first pass> steady_ms=<median of P passes after it> acc=<percent>"
+       torch_jobs.py latency MODEL.gguf DATA_DIR --threads T [--images N]
+           -> "us=<per image, median of 5 blocks of N images after a warm-up block>"
+       torch_jobs.py blas
+           -> "torch=<version> blas=<library file> kind=<openblas|reference|mkl|other> core=<OpenBLAS kernel>"
 Reads GGUF v3 with a few lines of struct (f32 tensors), builds the network the file describes
 (mnist-fc, or mnist-cnn with its channels and padding) and runs it under torch.no_grad().
 """
 import argparse
+import ctypes
 import os
+import statistics
 import struct
 import sys
 import time
@@ -91,37 +97,78 @@ def build(meta, t):
     return forward
 
 
+class _DlInfo(ctypes.Structure):
+    _fields_ = [("dli_fname", ctypes.c_char_p), ("dli_fbase", ctypes.c_void_p), ("dli_sname", ctypes.c_char_p),
+                ("dli_saddr", ctypes.c_void_p)]
+
+
+def blas_in_use():
+    """The library PyTorch's matrix products run in: the one its sgemm_ resolves to in this process
+    (Debian's PyTorch calls the BLAS through libblas.so.3, which the alternatives system points at
+    OpenBLAS or at the reference BLAS), and for OpenBLAS the kernel it chose for this CPU."""
+    a = torch.randn(64, 64)
+    (a @ a).sum().item()  # the BLAS is loaded and initialised
+    torch_lib = next(line.split()[-1] for line in open("/proc/self/maps") if "libtorch_cpu" in line)
+    handle = ctypes.CDLL(torch_lib, mode=4 | os.RTLD_GLOBAL)  # RTLD_NOLOAD: the copy already loaded
+    info = _DlInfo()
+    libc = ctypes.CDLL(None)
+    libc.dladdr.argtypes = [ctypes.c_void_p, ctypes.POINTER(_DlInfo)]
+    libc.dladdr(ctypes.cast(handle.sgemm_, ctypes.c_void_p), ctypes.byref(info))
+    path = os.path.realpath(info.dli_fname.decode())
+    kind, core = "other", "-"
+    try:
+        lib = ctypes.CDLL(path)
+        lib.openblas_get_corename.restype = ctypes.c_char_p
+        kind, core = "openblas", lib.openblas_get_corename().decode()
+    except AttributeError:
+        if "/blas/" in path:
+            kind = "reference"  # Debian's netlib libblas3
+        elif "mkl" in path:
+            kind = "mkl"
+    return f"torch={torch.__version__} blas={path} kind={kind} core={core}"
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("job", choices=["eval", "latency"])
-    p.add_argument("model")
-    p.add_argument("data")
+    p.add_argument("job", choices=["eval", "latency", "blas"])
+    p.add_argument("model", nargs="?")
+    p.add_argument("data", nargs="?")
     p.add_argument("--batch", type=int, default=500)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--images", type=int, default=2000)
+    p.add_argument("--passes", type=int, default=5, help="eval: timed passes after the first")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
+    if a.job == "blas":
+        print(blas_in_use())
+        return
     meta, t = read_gguf(a.model)
     f = build(meta, t)
     images = np.array(read_idx(os.path.join(a.data, "t10k-images-idx3-ubyte")))  # writable
     labels = torch.from_numpy(read_idx(os.path.join(a.data, "t10k-labels-idx1-ubyte")).astype(np.int64))
     with torch.no_grad():
         if a.job == "eval":
-            start = time.perf_counter()
-            correct = 0
-            for i in range(0, len(images), a.batch):
-                # uint8 -> float per batch, as mnist.cpp does
-                x = torch.from_numpy(images[i:i + a.batch].reshape(-1, 784)).float().div_(255.0)
-                correct += (f(x).argmax(1) == labels[i:i + a.batch]).sum().item()
-            ms = 1000 * (time.perf_counter() - start)
-            print(f"ms={ms:.2f} acc={100 * correct / len(images):.2f}")
+            def one_pass():
+                start = time.perf_counter()
+                correct = 0
+                for i in range(0, len(images), a.batch):
+                    # uint8 -> float per batch, as mnist.cpp does
+                    x = torch.from_numpy(images[i:i + a.batch].reshape(-1, 784)).float().div_(255.0)
+                    correct += (f(x).argmax(1) == labels[i:i + a.batch]).sum().item()
+                return 1000 * (time.perf_counter() - start), correct
+            first, correct = one_pass()  # pays PyTorch's one-time start-up costs
+            steady = statistics.median(one_pass()[0] for _ in range(a.passes))
+            print(f"first_ms={first:.2f} steady_ms={steady:.2f} acc={100 * correct / len(images):.2f}")
         else:
             x_all = torch.from_numpy(images[:a.images].reshape(-1, 784)).float().div_(255.0)
-            f(x_all[:1])  # warm up
-            start = time.perf_counter()
-            for i in range(a.images):
-                f(x_all[i:i + 1]).argmax(1)
-            print(f"us={1e6 * (time.perf_counter() - start) / a.images:.2f}")
+
+            def block():
+                start = time.perf_counter()
+                for i in range(a.images):
+                    f(x_all[i:i + 1]).argmax(1)
+                return 1e6 * (time.perf_counter() - start) / a.images
+            block()  # warm-up
+            print(f"us={statistics.median(block() for _ in range(5)):.2f}")
 
 
 if __name__ == "__main__":

@@ -37,19 +37,16 @@ const KernelTable*& active() {
 
 const CacheSizes& cpu_caches() {
     static const CacheSizes caches = [] {
-        // Where the OS does not say: a 32 KB L1, a 512 KB L2 and 8 MB of L3, common to the x86
-        // machines of the last decade (and a fair guess for the machine under a browser).
-        CacheSizes c{32 << 10, 512 << 10, 8 << 20};
-#if defined(_SC_LEVEL1_DCACHE_SIZE) && defined(_SC_LEVEL2_CACHE_SIZE) && defined(_SC_LEVEL3_CACHE_SIZE)
+        // Where the OS does not say: a 32 KB L1 and a 512 KB L2, common to the x86 machines of
+        // the last decade (and a fair guess for the machine under a browser).
+        CacheSizes c{32 << 10, 512 << 10};
+#if defined(_SC_LEVEL1_DCACHE_SIZE) && defined(_SC_LEVEL2_CACHE_SIZE)
         const auto read = [](int name, int64_t fallback, int64_t lo, int64_t hi) {
             const long v = sysconf(name);  // glibc reads these from CPUID
             return v > 0 ? std::clamp<int64_t>(v, lo, hi) : fallback;
         };
         c.l1d = read(_SC_LEVEL1_DCACHE_SIZE, c.l1d, 16 << 10, 256 << 10);
         c.l2 = read(_SC_LEVEL2_CACHE_SIZE, c.l2, 128 << 10, 8 << 20);
-        // A VM may report all of a socket's L3, or none: the share one core can count on is
-        // what matters, so cap it.
-        c.l3 = read(_SC_LEVEL3_CACHE_SIZE, c.l3, 1 << 20, 32 << 20);
 #endif
         return c;
     }();

@@ -96,7 +96,7 @@ int64_t k_block(int64_t k) {
 // Packs an mc x kc block of a row-major operand x(r, p) = x[r*ld + p] (or, transposed,
 // x[p*ld + r]) into panels of R rows laid out p-major: panel[p * R + r]; rows past mc are zero.
 // A is packed with R = MR, B with R = NR. masks[panel] receives each panel's zero mask
-// (zero_mask_impl.h), computed while the panel is still in L1.
+// (zero_mask_impl.h), computed while the panel's values are still in L1.
 #if MN_VEC_FLOATS >= 8
 // Eight rows of 8 floats (row r at x + r * ld) transposed into dst[c * stride + r]: the 8 x 8
 // block of a panel, in 24 register shuffles instead of 64 scalar moves.
@@ -137,21 +137,34 @@ inline void transpose4x8(const float* x, int64_t ld, float* dst, int64_t stride)
     _mm_storeu_ps(dst + 6 * stride, _mm256_extractf128_ps(u2, 1));
     _mm_storeu_ps(dst + 7 * stride, _mm256_extractf128_ps(u3, 1));
 }
+// Two rows of 8 floats transposed into dst[c * stride + r], r < 2 (a 6-wide panel's last rows).
+inline void transpose2x8(const float* x, int64_t ld, float* dst, int64_t stride) {
+    for (int half = 0; half < 2; ++half) {
+        const __m128 a = _mm_loadu_ps(x + 4 * half), b = _mm_loadu_ps(x + ld + 4 * half);
+        const __m128 lo = _mm_unpacklo_ps(a, b), hi = _mm_unpackhi_ps(a, b);  // a0 b0 a1 b1, a2 b2 a3 b3
+        float* d = dst + 4 * half * stride;
+        _mm_storel_pi(reinterpret_cast<__m64*>(d), lo);
+        _mm_storeh_pi(reinterpret_cast<__m64*>(d + stride), lo);
+        _mm_storel_pi(reinterpret_cast<__m64*>(d + 2 * stride), hi);
+        _mm_storeh_pi(reinterpret_cast<__m64*>(d + 3 * stride), hi);
+    }
+}
 #endif
 
 // One panel: rows [0, rows) of x (rows <= R) into dst[p * R + r].
 template <int R>
 void pack_panel(const float* x, int64_t ld, bool trans, int64_t rows, int64_t kc, float* dst) {
 #if MN_VEC_FLOATS >= 8
-    if constexpr (R % 4 == 0) {
+    if constexpr (R % 2 == 0) {
         // Whole panels of rows stored one after another (images of a batch, B of a forward
-        // product, weights): transpose them 8 x 8 (and 4 x 8) at a time.
+        // product, weights): transpose them 8 x 8 (then 4 x 8, 2 x 8) at a time.
         if (!trans && rows == R) {
             int64_t p = 0;
             for (; p + 8 <= kc; p += 8) {
                 int r0 = 0;
                 for (; r0 + 8 <= R; r0 += 8) transpose8x8(x + r0 * ld + p, ld, dst + p * R + r0, R);
-                if (r0 < R) transpose4x8(x + r0 * ld + p, ld, dst + p * R + r0, R);
+                if (r0 + 4 <= R) transpose4x8(x + r0 * ld + p, ld, dst + p * R + r0, R), r0 += 4;
+                if (r0 < R) transpose2x8(x + r0 * ld + p, ld, dst + p * R + r0, R);
             }
             for (; p < kc; ++p)
                 for (int r = 0; r < R; ++r) dst[p * R + r] = x[r * ld + p];
@@ -178,8 +191,13 @@ void pack_panel(const float* x, int64_t ld, bool trans, int64_t rows, int64_t kc
 template <int R>
 void pack_panels(const float* x, int64_t ld, bool trans, int64_t mc, int64_t kc, float* dst, PanelMask* masks) {
     for (int64_t ir = 0; ir < mc; ir += R, dst += kc * R) {
-        pack_panel<R>(x + (trans ? ir : ir * ld), ld, trans, std::min<int64_t>(R, mc - ir), kc, dst);
-        panel_mask<R>(dst, kc, masks[ir / R]);
+        const float* rows = x + (trans ? ir : ir * ld);
+        const int64_t n = std::min<int64_t>(R, mc - ir);
+        pack_panel<R>(rows, ld, trans, n, kc, dst);
+        if (trans)
+            panel_mask<R>(dst, kc, masks[ir / R]);
+        else  // (from the rows: contiguous runs of the depth, compared a vector at a time)
+            rows_mask(rows, ld, n, kc, masks[ir / R]);
     }
 }
 
@@ -265,10 +283,7 @@ inline V load_first(const float* p, int64_t n) {
 inline void store_first(float* p, V x, int64_t n) {
 #if MN_VEC_FLOATS == 16
     _mm512_mask_storeu_ps(p, __mmask16((1u << n) - 1), reinterpret_cast<__m512>(x));
-#elif MN_VEC_FLOATS == 8
-    const __m256i lanes = _mm256_cmpgt_epi32(_mm256_set1_epi32(int(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-    _mm256_maskstore_ps(p, lanes, reinterpret_cast<__m256>(x));
-#else
+#else  // (AVX2's masked store, vmaskmovps, is microcoded and slow on AMD's cores)
     std::memcpy(p, &x, size_t(n) * sizeof(float));
 #endif
 }
@@ -334,55 +349,66 @@ inline float finish(float x, const GemmArgs& g, int64_t i, int64_t j) {
     return x;
 }
 
-// Few columns: packing all of A would cost as much as the product itself, so take dot
-// products straight from the rows (this is the single-image path). Four rows at a time, two
-// accumulators each: eight independent FMA chains hide the FMA latency, and each load of b
-// feeds four rows.
-void gemm_by_dots(const GemmArgs& g) {
-    for (int64_t j = 0; j < g.n; ++j) {
-        const float* bj = g.b + j * g.ldb;
-        float* cj = g.c + j * g.ldc;
-        int64_t i = 0;
-        for (; i + 4 <= g.m; i += 4) {
-            const float* a0 = g.a + i * g.lda;
-            const float* a1 = a0 + g.lda;
-            const float* a2 = a1 + g.lda;
-            const float* a3 = a2 + g.lda;
-            V s0 = V{}, s1 = V{}, s2 = V{}, s3 = V{}, t0 = V{}, t1 = V{}, t2 = V{}, t3 = V{};
-            int64_t p = 0;
-            for (; p + 2 * W <= g.k; p += 2 * W) {
-                const V b0 = load_vec<W>(bj + p), b1 = load_vec<W>(bj + p + W);
-                s0 += load_vec<W>(a0 + p) * b0;
-                s1 += load_vec<W>(a1 + p) * b0;
-                s2 += load_vec<W>(a2 + p) * b0;
-                s3 += load_vec<W>(a3 + p) * b0;
-                t0 += load_vec<W>(a0 + p + W) * b1;
-                t1 += load_vec<W>(a1 + p + W) * b1;
-                t2 += load_vec<W>(a2 + p + W) * b1;
-                t3 += load_vec<W>(a3 + p + W) * b1;
-            }
-            float x[4] = {hsum(s0 + t0), hsum(s1 + t1), hsum(s2 + t2), hsum(s3 + t3)};
-            for (; p < g.k; ++p) {
-                x[0] += a0[p] * bj[p];
-                x[1] += a1[p] * bj[p];
-                x[2] += a2[p] * bj[p];
-                x[3] += a3[p] * bj[p];
-            }
-            for (int r = 0; r < 4; ++r) cj[i + r] = finish(x[r], g, i + r, j);
+// Few columns, or few rows: packing would cost as much as the product itself, so take dot
+// products straight from the rows (a single image without packed weights; fc2's 10 classes).
+// A block of R <= 4 rows by NB columns, U vectors of the depth at a time: R * NB * U independent
+// FMA chains hide the FMA latency; each load of a row of A feeds NB columns, each load of a
+// column of B R rows. (4 x 4 x 1 on AVX-512; 4 x 2 x 1 with 16 registers, as fast as 4 x 1 x 2.)
+template <int R, int NB, int U>
+void dots_block(const GemmArgs& g, int64_t i, int64_t j) {
+    const int64_t tail = g.k % W;  // the last, partial vector of each row: masked loads
+    const int64_t k_vec = g.k - tail;
+    const float* a[R];
+    for (int r = 0; r < R; ++r) a[r] = g.a + (i + r) * g.lda;
+    const float* b[NB];
+    for (int q = 0; q < NB; ++q) b[q] = g.b + (j + q) * g.ldb;
+    V acc[U][R][NB];
+    for (int u = 0; u < U; ++u)
+        for (int r = 0; r < R; ++r)
+            for (int q = 0; q < NB; ++q) acc[u][r][q] = V{};
+    const auto step = [&](int u, int64_t p, auto load) __attribute__((always_inline)) {
+        V bv[NB];
+#pragma GCC unroll 4
+        for (int q = 0; q < NB; ++q) bv[q] = load(b[q] + p);
+#pragma GCC unroll 4
+        for (int r = 0; r < R; ++r) {
+            const V av = load(a[r] + p);
+#pragma GCC unroll 4
+            for (int q = 0; q < NB; ++q) acc[u][r][q] += av * bv[q];
         }
-        for (; i < g.m; ++i) {
-            const float* ai = g.a + i * g.lda;
-            V s0 = V{}, s1 = V{};
-            int64_t p = 0;
-            for (; p + 2 * W <= g.k; p += 2 * W) {
-                s0 += load_vec<W>(ai + p) * load_vec<W>(bj + p);
-                s1 += load_vec<W>(ai + p + W) * load_vec<W>(bj + p + W);
-            }
-            float x = hsum(s0 + s1);
-            for (; p < g.k; ++p) x += ai[p] * bj[p];
-            cj[i] = finish(x, g, i, j);
+    };
+    const auto full = [](const float* x) { return load_vec<W>(x); };
+    int64_t p = 0;
+    for (; p + U * W <= k_vec; p += U * W)
+#pragma GCC unroll 2
+        for (int u = 0; u < U; ++u) step(u, p + u * W, full);
+    for (; p < k_vec; p += W) step(0, p, full);
+    if (tail) step(U - 1, k_vec, [tail](const float* x) { return load_first(x, tail); });
+    for (int q = 0; q < NB; ++q)
+        for (int r = 0; r < R; ++r) {
+            V sum = acc[0][r][q];
+            for (int u = 1; u < U; ++u) sum += acc[u][r][q];
+            g.c[(j + q) * g.ldc + i + r] = finish(hsum(sum), g, i + r, j + q);
         }
+}
+
+template <int NB, int U>
+void dots_columns(const GemmArgs& g, int64_t j) {
+    int64_t i = 0;
+    for (; i + 4 <= g.m; i += 4) dots_block<4, NB, U>(g, i, j);
+    switch (g.m - i) {
+        case 3: dots_block<3, NB, U>(g, i, j); break;
+        case 2: dots_block<2, NB, U>(g, i, j); break;
+        case 1: dots_block<1, NB, U>(g, i, j); break;
+        default: break;
     }
+}
+
+void gemm_by_dots(const GemmArgs& g) {
+    constexpr int NB = kRegisters >= 32 ? 4 : 2, U = 1;
+    int64_t j = 0;
+    for (; j + NB <= g.n; j += NB) dots_columns<NB, U>(g, j);
+    for (; j < g.n; ++j) dots_columns<1, 2>(g, j);
 }
 
 // All of A packed ahead (weights), in gemm_tiled's order: k blocks of k_block(k), each holding
@@ -593,7 +619,12 @@ void gemm(const GemmArgs& g, void* workspace) {
         with_tile(mv, [&](auto t) { gemv_packed<decltype(t)>(g); });
         return;
     }
-    if (g.k == 0 || (g.n < few_columns && !g.a_trans && !g.b_trans && !g.b_gather)) {
+    // Few rows (fc2's 10 classes): the tile would leave a quarter of its lanes idle or more, and
+    // packing B would cost about as much as the product. Dot products straight from the rows
+    // instead, with A kept in L1.
+    const int64_t padded = with_tile(mv, [&](auto t) { return padded_rows<decltype(t)>(g.m); });
+    const bool few_rows = 4 * g.m <= 3 * padded && g.k >= 64 && g.m * g.k * 4 <= cpu_caches().l1d / 2;
+    if (g.k == 0 || ((g.n < few_columns || few_rows) && !g.a_trans && !g.b_trans && !g.b_gather)) {
         gemm_by_dots(g);
         return;
     }

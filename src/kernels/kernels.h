@@ -134,7 +134,7 @@ struct PackedMatrix {
 // The data caches of this CPU in bytes, as the OS reports them (sensible defaults where it does
 // not, and in WebAssembly): the GEMM's cache blocking is computed from them.
 struct CacheSizes {
-    int64_t l1d, l2, l3;
+    int64_t l1d, l2;  // per core
 };
 const CacheSizes& cpu_caches();
 

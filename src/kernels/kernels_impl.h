@@ -35,11 +35,24 @@ inline V keep_where_positive(V x, V gate) {
     return gate > 0.0f ? x : 0.0f;
 #endif
 }
+// The sum of a vector's lanes, as a tree of halves (a chain of W - 1 adds would wait on each).
 inline float hsum(V v) {
-#if MN_VEC_FLOATS > 1
-    float s = 0;
-    for (int i = 0; i < W; ++i) s += v[i];
-    return s;
+#if MN_VEC_FLOATS >= 8
+#if MN_VEC_FLOATS == 16
+    const __m256 y = reinterpret_cast<__m256>(__builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) +
+                                              __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15));
+#else
+    const __m256 y = reinterpret_cast<__m256>(v);
+#endif
+    __m128 x = _mm_add_ps(_mm256_castps256_ps128(y), _mm256_extractf128_ps(y, 1));
+    x = _mm_add_ps(x, _mm_movehl_ps(x, x));
+    return _mm_cvtss_f32(_mm_add_ss(x, _mm_movehdup_ps(x)));
+#elif MN_VEC_FLOATS > 1
+    float t[W];
+    std::memcpy(t, &v, sizeof t);
+    for (int half = W / 2; half >= 1; half /= 2)
+        for (int i = 0; i < half; ++i) t[i] += t[i + half];
+    return t[0];
 #else
     return v;
 #endif

@@ -45,26 +45,41 @@ void panel_mask(const float* panel, int64_t kc, PanelMask mask) {
     for (int64_t p = 0; p < kc; ++p) mask[p / 64] |= uint64_t(any_nonzero(panel + p * R, R)) << (p % 64);
 }
 
-// The mask of one vector x[0, kc), kc <= KC (the single column of a matrix-vector product).
+// Sets bit p of mask where x[p] is nonzero, p < kc <= KC_MAX (a word at a time in a register:
+// ORing each vector's bits into memory would chain every step through a store and a load).
+inline void add_nonzero_bits(const float* x, int64_t kc, PanelMask mask) {
+    for (int64_t p0 = 0; p0 < kc; p0 += 64) {
+        const int64_t end = std::min<int64_t>(kc, p0 + 64);
+        uint64_t bits = 0;
+        int64_t p = p0;
+#if MN_VEC_FLOATS == 16
+        for (; p + 16 <= end; p += 16)  // NEQ_UQ: nonzero or NaN; -0.0 compares equal to 0
+            bits |= uint64_t(_mm512_cmp_ps_mask(_mm512_loadu_ps(x + p), _mm512_setzero_ps(), _CMP_NEQ_UQ)) << (p - p0);
+#elif MN_VEC_FLOATS == 8
+        for (; p + 8 <= end; p += 8) {
+            const __m256 ne = _mm256_cmp_ps(_mm256_loadu_ps(x + p), _mm256_setzero_ps(), _CMP_NEQ_UQ);
+            bits |= uint64_t(unsigned(_mm256_movemask_ps(ne))) << (p - p0);
+        }
+#endif
+        for (; p < end; ++p) bits |= uint64_t(!(x[p] == 0.0f)) << (p - p0);
+        mask[p0 / 64] |= bits;
+    }
+}
+
+// The mask of one vector x[0, kc) (the single column of a matrix-vector product); returns the
+// number of steps set.
 inline int64_t vector_mask(const float* x, int64_t kc, PanelMask mask) {
     for (int w = 0; w < kMaskWords; ++w) mask[w] = 0;
-    int64_t p = 0;
-#if MN_VEC_FLOATS == 16
-    for (; p + 16 <= kc; p += 16) {
-        // NEQ_UQ: nonzero or NaN; -0.0 compares equal to 0.
-        const uint64_t bits = _mm512_cmp_ps_mask(_mm512_loadu_ps(x + p), _mm512_setzero_ps(), _CMP_NEQ_UQ);
-        mask[p / 64] |= bits << (p % 64);  // p % 64 is a multiple of 16: the bits stay in one word
-    }
-#elif MN_VEC_FLOATS == 8
-    for (; p + 8 <= kc; p += 8) {
-        const __m256 ne = _mm256_cmp_ps(_mm256_loadu_ps(x + p), _mm256_setzero_ps(), _CMP_NEQ_UQ);
-        mask[p / 64] |= uint64_t(unsigned(_mm256_movemask_ps(ne))) << (p % 64);
-    }
-#endif
-    for (; p < kc; ++p) mask[p / 64] |= uint64_t(!(x[p] == 0.0f)) << (p % 64);
+    add_nonzero_bits(x, kc, mask);
     int64_t count = 0;
     for (int w = 0; w < kMaskWords; ++w) count += __builtin_popcountll(mask[w]);
     return count;
+}
+
+// The mask of a panel from the rows it is packed from: row r is x[r*ld, r*ld + kc).
+inline void rows_mask(const float* x, int64_t ld, int64_t rows, int64_t kc, PanelMask mask) {
+    for (int w = 0; w < kMaskWords; ++w) mask[w] = 0;
+    for (int64_t r = 0; r < rows; ++r) add_nonzero_bits(x + r * ld, kc, mask);
 }
 
 // Calls step(p) for each set bit p of mask, in increasing order.
