@@ -64,7 +64,7 @@ class Result:
 class Sides:
     def __init__(self, a):
         self.a = a
-        self.bin = os.path.join(ROOT, "build", "mnist")
+        self.bin = a.mnist_bin
         self.data = os.path.join(ROOT, "data", "mnist")
         self.tmp = tempfile.mkdtemp(prefix="mnist-bench.")
         self.t = str(a.threads)
@@ -197,6 +197,7 @@ def main():
     p.add_argument("--train-runs", type=int, default=1, help="runs of each training job")
     p.add_argument("--passes", type=int, default=5, help="timed passes of an eval job in one process, after the first")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--mnist-bin", default=os.path.join(ROOT, "build", "mnist"), help="the mnist binary (Release build)")
     p.add_argument("--jobs", default="", help="comma-separated subset of: " + ", ".join(jobs(None)))
     p.add_argument("--ggml-bin", default="", help="folder with ggml's mnist-eval and mnist-train (built by you, "
                                                  "outside this repository): adds ggml to the table")

@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
 # Installs the Debian packages mnist.cpp needs (only those missing), with apt-get.
-#   scripts/install_deps.sh          build + run + test dependencies
+#   scripts/install_deps.sh              build + run + test dependencies
+#   scripts/install_deps.sh PACKAGE...   those and more (bench/run.sh adds the peers' own)
 # Runs apt-get through sudo when not root. Safe to run again: it does nothing when all is there.
 set -euo pipefail
 
 PACKAGES=(
   g++ cmake make               # build
   libgtest-dev                 # unit tests
+  libbenchmark-dev libopenblas-dev   # bench/bench_kernels (built with the tests: its smoke test)
+  libblas3                     # the reference BLAS, to test that the benchmarks refuse to compare with it
   python3 python3-numpy python3-torch   # tools/train_*.py, state_dict fixtures, benchmarks
   graphviz                     # `mnist graph --png`, DOT check in the tests
   emscripten                   # the WebAssembly build (kernels tested in node: scripts/test_wasm.sh)
   dataset-fashion-mnist        # Fashion-MNIST (same IDX format, gzip): scripts/fetch_fashion_mnist.sh
   ca-certificates
+  "$@"
 )
 
 missing=()

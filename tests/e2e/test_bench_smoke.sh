@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The benchmark scripts, in a tiny run (no timing is checked): bench/gemm.py makes its tables with
+# OpenBLAS's kernel named, bench/compare.py its table with PyTorch's BLAS named, both with
+# OpenBLAS's overrides unset for the peers' processes only; against the reference BLAS
+# compare.py prints no ratio.
+. "$(dirname "$0")/lib.sh"
+need_data
+/usr/bin/python3 -c "import torch" 2>/dev/null || skip "python3-torch is not installed (scripts/install_deps.sh installs it)"
+BENCH=${MNIST_BUILD_DIR:?}/bench/bench_kernels
+[ -x "$BENCH" ] || skip "bench_kernels is not built (scripts/build.sh -DMNIST_BUILD_BENCH=ON; scripts/test.sh does)"
+
+# The peers' environment drops OpenBLAS's overrides, whatever ours holds.
+OPENBLAS_CORETYPE=Prescott OPENBLAS_L2_SIZE=1 /usr/bin/python3 -c "
+import sys; sys.path.insert(0, '$SRC/bench'); import machine, os
+env = machine.peer_env()
+assert 'OPENBLAS_CORETYPE' not in env and 'OPENBLAS_L2_SIZE' not in env, env
+assert os.environ['OPENBLAS_CORETYPE'] == 'Prescott'
+assert machine.peer_env('Haswell')['OPENBLAS_CORETYPE'] == 'Haswell'
+" || fail "peer_env keeps OpenBLAS's overrides"
+
+OPENBLAS_CORETYPE=Prescott /usr/bin/python3 "$SRC/bench/gemm.py" --smoke --bin "$BENCH" | tee "$TMP/gemm"
+grep -q '^machine: .*family .* model .*L1d' "$TMP/gemm" || fail "gemm.py does not name the CPU and its caches"
+grep -q 'kernel [A-Za-z0-9]* (chosen by OpenBLAS for this CPU)' "$TMP/gemm" || fail "gemm.py does not name OpenBLAS's kernel"
+grep -q 'kernel Prescott' "$TMP/gemm" && fail "gemm.py let OPENBLAS_CORETYPE through to OpenBLAS"
+grep -Eq '^\| 10 x 500 x 500, fc2 batch 500 \| 1 \| [0-9.]+ ms \| [0-9.]+ ms \| [0-9]+% \|$' "$TMP/gemm" ||
+  fail "gemm.py made no table row"
+
+OPENBLAS_CORETYPE=Prescott /usr/bin/python3 "$SRC/bench/compare.py" --mnist-bin "$BIN" --jobs fc-eval --runs 1 --passes 1 \
+  > "$TMP/cmp" 2>/dev/null || fail "compare.py failed"
+cat "$TMP/cmp"
+grep -q '^PyTorch: torch=.* kind=openblas core=[A-Za-z0-9]' "$TMP/cmp" || fail "compare.py does not name PyTorch's BLAS"
+grep -q 'core=Prescott' "$TMP/cmp" && fail "compare.py let OPENBLAS_CORETYPE through to PyTorch"
+grep -Eq '^\| FC eval.* \| [0-9.]+x \| [0-9.]+ s \| [0-9.]+ s \| [0-9.]+x \|' "$TMP/cmp" || fail "compare.py made no row with ratios"
+
+# On the reference BLAS, no ratio.
+REF=/usr/lib/x86_64-linux-gnu/blas
+if [ -e "$REF/libblas.so.3" ]; then
+  LD_LIBRARY_PATH=$REF /usr/bin/python3 "$SRC/bench/compare.py" --mnist-bin "$BIN" --jobs fc-eval --runs 1 --passes 1 \
+    > "$TMP/ref" 2>/dev/null || fail "compare.py failed on the reference BLAS"
+  grep -q 'kind=reference' "$TMP/ref" || fail "compare.py did not see the reference BLAS: $(cat "$TMP/ref")"
+  grep -q 'no ratios are printed' "$TMP/ref" || fail "compare.py does not say why there are no ratios"
+  grep '^| FC eval' "$TMP/ref" | grep -Eq '[0-9.]+x' && fail "compare.py printed a ratio against the reference BLAS"
+  echo "reference BLAS: no ratios, as it should"
+fi
+
+rc=0
+/usr/bin/python3 "$SRC/bench/compare.py" --ggml-bin "$TMP/nowhere" --jobs fc-eval > /dev/null 2> "$TMP/err" || rc=$?
+[ "$rc" != 0 ] && grep -q 'no mnist-eval' "$TMP/err" || fail "compare.py accepted a --ggml-bin without ggml's tools"
+echo "benchmark scripts: ok"
