@@ -1,6 +1,7 @@
 #include "session/session.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <new>
 
@@ -145,7 +146,11 @@ ImagePrediction Session::predict_image(const ImageView& img) const {
 NumberReading Session::read_number(const ImageView& img) const {
     const InkMap ink = image_ink(img);
     NumberReading r;
-    const std::vector<DigitPiece> pieces = split_digits(ink.ink);
+    // A piece's score: how sure the model is of its digit (log of the top probability).
+    const std::vector<DigitPiece> pieces = split_digits(ink.ink, [&](const Plane& piece) {
+        const Prediction p = predict(mnist_input(piece).data());
+        return std::log(std::max(p.probs[size_t(p.digit)], 1e-30f));
+    });
     std::vector<uint8_t> inputs;
     for (const DigitPiece& p : pieces) {
         ImagePrediction d;
