@@ -43,21 +43,12 @@ float quantile(std::vector<float> v, double q) {
 // the samples' mean when the normal equations are singular (too few distinct points).
 struct Surface {
     std::array<double, 6> c{};
-    int w = 1, h = 1;
     static std::array<double, 6> basis(double x, double y) { return {1, x, y, x * x, x * y, y * y}; }
-    double at(int px, int py) const {
-        const double x = w > 1 ? 2.0 * px / (w - 1) - 1.0 : 0.0, y = h > 1 ? 2.0 * py / (h - 1) - 1.0 : 0.0;
-        const auto b = basis(x, y);
-        double s = 0;
-        for (int i = 0; i < 6; ++i) s += c[size_t(i)] * b[size_t(i)];
-        return s;
-    }
+    static double coordinate(int i, int n) { return n > 1 ? 2.0 * i / (n - 1) - 1.0 : 0.0; }  // to [-1, 1]
 };
 
 Surface fit_surface(const Plane& p, const std::vector<uint8_t>& use) {
     Surface s;
-    s.w = p.w;
-    s.h = p.h;
     const int step = std::max(1, int(std::sqrt(double(p.size()) / 4096.0)));
     double a[6][7] = {};
     double sum = 0;
@@ -65,8 +56,7 @@ Surface fit_surface(const Plane& p, const std::vector<uint8_t>& use) {
     for (int y = 0; y < p.h; y += step)
         for (int x = 0; x < p.w; x += step) {
             if (!use[size_t(y) * size_t(p.w) + size_t(x)]) continue;
-            const double xx = p.w > 1 ? 2.0 * x / (p.w - 1) - 1.0 : 0.0, yy = p.h > 1 ? 2.0 * y / (p.h - 1) - 1.0 : 0.0;
-            const auto b = Surface::basis(xx, yy);
+            const auto b = Surface::basis(Surface::coordinate(x, p.w), Surface::coordinate(y, p.h));
             const double v = p.at(x, y);
             for (int i = 0; i < 6; ++i) {
                 for (int j = 0; j < 6; ++j) a[i][j] += b[size_t(i)] * b[size_t(j)];
@@ -101,15 +91,21 @@ Surface fit_surface(const Plane& p, const std::vector<uint8_t>& use) {
     return s;
 }
 
-// Ink signal of each pixel given the background surface: larger = more ink.
+// Ink signal of each pixel given the background surface: larger = more ink. Along a row the
+// surface is A + B x + c3 x^2 (A, B fixed by y), so each pixel costs a few multiplications.
 Plane ink_signal(const Plane& lum, const Surface& bg, bool dark_ink) {
     Plane s(lum.w, lum.h);
-    for (int y = 0; y < lum.h; ++y)
-        for (int x = 0; x < lum.w; ++x) {
-            const float b = static_cast<float>(bg.at(x, y));
-            const float l = lum.at(x, y);
-            s.at(x, y) = dark_ink ? 1.0f - l / std::max(b, 0.02f) : l - b;
+    const auto& c = bg.c;
+    for (int py = 0; py < lum.h; ++py) {
+        const double y = Surface::coordinate(py, lum.h);
+        const double a = c[0] + c[2] * y + c[5] * y * y, b = c[1] + c[4] * y;
+        for (int px = 0; px < lum.w; ++px) {
+            const double x = Surface::coordinate(px, lum.w);
+            const float back = static_cast<float>(a + (b + c[3] * x) * x);
+            const float l = lum.at(px, py);
+            s.at(px, py) = dark_ink ? 1.0f - l / std::max(back, 0.02f) : l - back;
         }
+    }
     return s;
 }
 
