@@ -1,6 +1,7 @@
 #include "frontend/image_file.h"
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 
@@ -23,6 +24,32 @@ std::string image_format(const uint8_t* d, size_t n) {
     return "";
 }
 
+namespace {
+
+// Width and height from the fixed places PNG (IHDR), GIF (logical screen) and BMP (info
+// header) keep them; false for other formats (stb_image's header reader answers for those,
+// but folds its own size refusals into "unknown image type").
+bool header_size(const std::string& format, const uint8_t* d, size_t n, int64_t& w, int64_t& h) {
+    auto be32 = [&](size_t i) { return int64_t(d[i]) << 24 | int64_t(d[i + 1]) << 16 | int64_t(d[i + 2]) << 8 | d[i + 3]; };
+    auto le16 = [&](size_t i) { return int64_t(d[i]) | int64_t(d[i + 1]) << 8; };
+    auto le32 = [&](size_t i) { return int64_t(int32_t(uint32_t(le16(i)) | uint32_t(le16(i + 2)) << 16)); };
+    if (format == "png" && n >= 24) {
+        w = be32(16);
+        h = be32(20);
+    } else if (format == "gif" && n >= 10) {
+        w = le16(6);
+        h = le16(8);
+    } else if (format == "bmp" && n >= 26) {
+        w = le32(18);
+        h = std::abs(le32(22));  // negative: rows top to bottom
+    } else {
+        return false;
+    }
+    return true;
+}
+
+}  // namespace
+
 DecodedImage decode_image(const uint8_t* data, size_t size) {
     DecodedImage img;
     img.format = image_format(data, size);
@@ -30,6 +57,9 @@ DecodedImage decode_image(const uint8_t* data, size_t size) {
         throw StatusError(Status::BadImage, "not an image: expected PNG, JPEG, GIF, BMP, PGM or PPM");
     if (size > size_t(INT32_MAX)) throw StatusError(Status::ImageTooLarge, "image file is over 2 GB");
     const int len = static_cast<int>(size);
+    int64_t hw = 0, hh = 0;
+    if (header_size(img.format, data, size, hw, hh) && over_pixel_limit(hw, hh))
+        throw StatusError(Status::ImageTooLarge, pixel_limit_message(hw, hh));
     int w = 0, h = 0, ch = 0;
     if (!stbi_info_from_memory(data, len, &w, &h, &ch))
         throw StatusError(Status::BadImage, "cannot read the " + img.format + " header: " + stbi_failure_reason());
