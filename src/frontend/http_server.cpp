@@ -29,6 +29,13 @@ const char* Request::query(const char* name) const {
     return connection ? MHD_lookup_connection_value(conn(*this), MHD_GET_ARGUMENT_KIND, name) : nullptr;
 }
 
+bool Request::has_query(const char* name) const {
+    const char* value = nullptr;
+    size_t size = 0;
+    return connection && MHD_lookup_connection_value_n(conn(*this), MHD_GET_ARGUMENT_KIND, name, std::strlen(name),
+                                                       &value, &size) == MHD_YES;
+}
+
 std::string Request::target() const {
     std::string t = path;
     if (!connection) return t;
@@ -49,6 +56,7 @@ struct Server::Pending {
     Request request;
     std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
     bool answered = false;
+    size_t dropped = 0;  // bytes of a chunked body over the limit, read and thrown away
 };
 
 // libmicrohttpd's callbacks, friends of Server.
@@ -102,19 +110,21 @@ struct Callbacks {
                 return send(s, *p, too_large(s));  // before reading a byte of it
             return MHD_YES;
         }
-        if (p->answered) {  // the rest of a refused body: dropped
-            *upload_size = 0;
-            return MHD_YES;
-        }
         if (*upload_size > 0) {
-            if (p->request.body.size() + *upload_size > s.options_.max_body_bytes) {
+            // A chunked body that grows over the limit is read to its end and thrown away (a
+            // response cut into the upload would be lost to the client), up to 64 times the
+            // limit; then the connection is closed.
+            if (p->dropped > 0 || p->request.body.size() + *upload_size > s.options_.max_body_bytes) {
+                p->dropped += *upload_size;
+                p->request.body.clear();
                 *upload_size = 0;
-                return send(s, *p, too_large(s));
+                return p->dropped / 64 > s.options_.max_body_bytes ? MHD_NO : MHD_YES;
             }
             p->request.body.append(upload, *upload_size);
             *upload_size = 0;
             return MHD_YES;
         }
+        if (p->dropped > 0) return send(s, *p, too_large(s));
         Response r;
         try {
             r = s.handler_(p->request);
@@ -162,7 +172,7 @@ Server::Server(const ServerOptions& options, Handler handler, Observer observer)
     port_ = ntohs(family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
                                      : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
 
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_TURBO;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC;
     if (family == AF_INET6) flags |= MHD_USE_IPv6;
     daemon_ = MHD_start_daemon(
         flags, 0, nullptr, nullptr, &Callbacks::on_request, this,                    //

@@ -26,6 +26,7 @@ struct Request {
     // Header (any case) or query argument (percent-decoded) of the request; null when absent.
     const char* header(const char* name) const;
     const char* query(const char* name) const;
+    bool has_query(const char* name) const;  // also "?name" with no value
     std::string target() const;  // path and query as sent, for the access log
     void* connection = nullptr;  // the MHD_Connection
 };

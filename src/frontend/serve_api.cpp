@@ -153,7 +153,7 @@ Response ServeApi::predict(const Request& req) {
             if (image_format(body, req.body.size()).empty())
                 return error(415, "unsupported image type: send PNG, JPEG, GIF, BMP, PGM or PPM");
             const DecodedImage img = decode_image(body, req.body.size());
-            if (req.query("number")) {
+            if (req.has_query("number")) {
                 const NumberReading r = m->session->read_number(img.view());
                 for (const ImagePrediction& d : r.digits) metrics_.prediction(index, d.prediction.digit);
                 out = number_json(r, true);
