@@ -174,7 +174,7 @@ TEST(Preprocess, NumbersReadExactly) {
     const Session cnn(mn::test::shipped_model("mnist-cnn-f32.gguf"));
     const int numbers = std::max(20, samples_per_kind() / 5);
     std::mt19937 rng(7);
-    int exact = 0, digits_total = 0, count_right = 0;
+    int exact = 0, count_right = 0;
     for (int k = 0; k < numbers; ++k) {
         const int len = 2 + int(rng() % 5);  // 2 to 6 digits
         std::vector<const uint8_t*> glyphs;
@@ -188,7 +188,6 @@ TEST(Preprocess, NumbersReadExactly) {
         const NumberReading r = cnn.read_number(img.view());
         exact += r.number == truth;
         count_right += r.number.size() == truth.size();
-        digits_total += len;
     }
     const double rate = 100.0 * exact / numbers;
     std::printf("numbers of 2-6 digits read exactly: %.1f%% of %d (digit count right: %.1f%%)\n", rate, numbers,
