@@ -38,33 +38,57 @@ float quantile(std::vector<float> v, double q) {
     return v[k];
 }
 
-// Least-squares fit of b(x, y) = c0 + c1 x + c2 y + c3 x^2 + c4 xy + c5 y^2 (x, y scaled to
-// [-1, 1]) to the pixels where `use` is set, on a grid of at most ~4096 samples. Falls back to
-// the samples' mean when the normal equations are singular (too few distinct points).
+// The background surface b(x, y) = c0 + c1 x + c2 y + c3 x^2 + c4 xy + c5 y^2, with x and y
+// scaled to [-1, 1].
 struct Surface {
     std::array<double, 6> c{};
     static std::array<double, 6> basis(double x, double y) { return {1, x, y, x * x, x * y, y * y}; }
     static double coordinate(int i, int n) { return n > 1 ? 2.0 * i / (n - 1) - 1.0 : 0.0; }  // to [-1, 1]
+    double at(int px, int py, int w, int h) const {
+        const auto b = basis(coordinate(px, w), coordinate(py, h));
+        double s = 0;
+        for (size_t i = 0; i < 6; ++i) s += c[i] * b[i];
+        return s;
+    }
 };
 
-Surface fit_surface(const Plane& p, const std::vector<uint8_t>& use) {
-    Surface s;
+// The pixels the background is fitted to and thresholded on while it is: a grid of about
+// 4096 (all of them in images that small).
+struct Samples {
+    std::vector<int> x, y;
+    std::vector<float> lum;
+};
+
+Samples sample_grid(const Plane& p) {
+    Samples s;
     const int step = std::max(1, int(std::sqrt(double(p.size()) / 4096.0)));
+    for (int y = step / 2; y < p.h; y += step)
+        for (int x = step / 2; x < p.w; x += step) {
+            s.x.push_back(x);
+            s.y.push_back(y);
+            s.lum.push_back(p.at(x, y));
+        }
+    return s;
+}
+
+// Least-squares fit of the surface to the samples where `use` is set. Falls back to their
+// mean when the normal equations are singular (too few distinct points).
+Surface fit_surface(const Samples& smp, const std::vector<uint8_t>& use, int w, int h) {
+    Surface s;
     double a[6][7] = {};
     double sum = 0;
     int64_t n = 0;
-    for (int y = 0; y < p.h; y += step)
-        for (int x = 0; x < p.w; x += step) {
-            if (!use[size_t(y) * size_t(p.w) + size_t(x)]) continue;
-            const auto b = Surface::basis(Surface::coordinate(x, p.w), Surface::coordinate(y, p.h));
-            const double v = p.at(x, y);
-            for (int i = 0; i < 6; ++i) {
-                for (int j = 0; j < 6; ++j) a[i][j] += b[size_t(i)] * b[size_t(j)];
-                a[i][6] += b[size_t(i)] * v;
-            }
-            sum += v;
-            ++n;
+    for (size_t k = 0; k < smp.lum.size(); ++k) {
+        if (!use[k]) continue;
+        const auto b = Surface::basis(Surface::coordinate(smp.x[k], w), Surface::coordinate(smp.y[k], h));
+        const double v = smp.lum[k];
+        for (int i = 0; i < 6; ++i) {
+            for (int j = 0; j < 6; ++j) a[i][j] += b[size_t(i)] * b[size_t(j)];
+            a[i][6] += b[size_t(i)] * v;
         }
+        sum += v;
+        ++n;
+    }
     if (n == 0) return s;
     // Gaussian elimination with partial pivoting on the 6 x 6 normal equations.
     bool singular = n < 24;
@@ -91,20 +115,25 @@ Surface fit_surface(const Plane& p, const std::vector<uint8_t>& use) {
     return s;
 }
 
-// Ink signal of each pixel given the background surface: larger = more ink. Along a row the
-// surface is A + B x + c3 x^2 (A, B fixed by y), so each pixel costs a few multiplications.
+// Ink signal of a pixel of luminance l over background b: larger = more ink.
+inline float signal(float l, float b, bool dark_ink) { return dark_ink ? 1.0f - l / std::max(b, 0.02f) : l - b; }
+
+// The signal of every pixel. Along a row the surface is A + B x + c3 x^2 (A, B fixed by y):
+// the row's background is filled in first, then one plain loop the compiler vectorises.
 Plane ink_signal(const Plane& lum, const Surface& bg, bool dark_ink) {
     Plane s(lum.w, lum.h);
     const auto& c = bg.c;
+    std::vector<float> back(size_t(lum.w));
     for (int py = 0; py < lum.h; ++py) {
         const double y = Surface::coordinate(py, lum.h);
         const double a = c[0] + c[2] * y + c[5] * y * y, b = c[1] + c[4] * y;
         for (int px = 0; px < lum.w; ++px) {
             const double x = Surface::coordinate(px, lum.w);
-            const float back = static_cast<float>(a + (b + c[3] * x) * x);
-            const float l = lum.at(px, py);
-            s.at(px, py) = dark_ink ? 1.0f - l / std::max(back, 0.02f) : l - back;
+            back[size_t(px)] = static_cast<float>(a + (b + c[3] * x) * x);
         }
+        const float* l = lum.v.data() + size_t(py) * size_t(lum.w);
+        float* out = s.v.data() + size_t(py) * size_t(lum.w);
+        for (int px = 0; px < lum.w; ++px) out[px] = signal(l[px], back[size_t(px)], dark_ink);
     }
     return s;
 }
@@ -159,16 +188,16 @@ float otsu_threshold(const std::vector<float>& v) {
     const float lo = *lo_it, hi = *hi_it;
     if (hi - lo < 1e-6f) return hi;
     constexpr int kBins = 256;
-    std::array<double, kBins> hist{};
+    std::array<uint32_t, kBins> hist{};
     const float scale = (kBins - 1) / (hi - lo);
-    for (float x : v) hist[size_t((x - lo) * scale)] += 1;
+    for (float x : v) ++hist[size_t((x - lo) * scale)];
     double total = double(v.size()), sum_all = 0;
-    for (int i = 0; i < kBins; ++i) sum_all += i * hist[size_t(i)];
+    for (int i = 0; i < kBins; ++i) sum_all += double(i) * hist[size_t(i)];
     double w0 = 0, sum0 = 0, best = -1;
     int best_i = 0;
     for (int i = 0; i < kBins - 1; ++i) {
         w0 += hist[size_t(i)];
-        sum0 += i * hist[size_t(i)];
+        sum0 += double(i) * hist[size_t(i)];
         const double w1 = total - w0;
         if (w0 == 0 || w1 == 0) continue;
         const double m0 = sum0 / w0, m1 = (sum_all - sum0) / w1;
@@ -203,21 +232,30 @@ InkMap extract_ink(const Plane& lum) {
     }
     out.dark_ink = below > above;
 
-    // Background: fit to every pixel, then to those the threshold calls background, twice more.
-    std::vector<uint8_t> background(n, 1);
-    Plane s;
-    float t = 0;
+    // Background: fitted to every sample, then to those the threshold calls background, twice
+    // more; then the signal and its threshold over the whole image.
+    const Samples smp = sample_grid(lum);
+    std::vector<uint8_t> background(smp.lum.size(), 1);
+    std::vector<float> smp_signal(smp.lum.size());
+    Surface surface;
     for (int round = 0; round < 3; ++round) {
-        s = ink_signal(lum, fit_surface(lum, background), out.dark_ink);
-        t = otsu_threshold(s.v);
+        surface = fit_surface(smp, background, lum.w, lum.h);
+        for (size_t k = 0; k < smp.lum.size(); ++k)
+            smp_signal[k] = signal(smp.lum[k], float(surface.at(smp.x[k], smp.y[k], lum.w, lum.h)), out.dark_ink);
+        const float ts = otsu_threshold(smp_signal);
         size_t bg_count = 0;
-        for (size_t i = 0; i < n; ++i) bg_count += background[i] = s.v[i] <= t;
+        for (size_t k = 0; k < smp.lum.size(); ++k) bg_count += background[k] = smp_signal[k] <= ts;
         if (bg_count == 0) std::fill(background.begin(), background.end(), 1);
     }
+    const Plane s = ink_signal(lum, surface, out.dark_ink);
+    const float t = otsu_threshold(s.v);
 
-    // Noise floor of the background, and the ink's typical strength.
+    // Noise floor of the background (from the samples), and the ink's typical strength.
     std::vector<float> bg_values, ink_values;
-    for (size_t i = 0; i < n; ++i) (s.v[i] <= t ? bg_values : ink_values).push_back(s.v[i]);
+    for (float v : smp_signal)
+        if (v <= t) bg_values.push_back(v);
+    for (float v : s.v)
+        if (v > t) ink_values.push_back(v);
     if (ink_values.empty()) return out;
     const float bg_median = quantile(bg_values, 0.5);
     std::vector<float> dev(bg_values.size());
