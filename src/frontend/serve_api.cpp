@@ -142,7 +142,10 @@ Response ServeApi::predict(const Request& req) {
     const char* wanted = req.query("model");
     const ServedModel* m = wanted ? find_model(wanted, &index) : &config_.models.front();
     if (!m) return error(404, std::string("no model '") + wanted + "' (GET /api/models lists them)");
-    const std::string type = media_type(req.header("Content-Type"));
+    // curl --data-binary says application/x-www-form-urlencoded unless told otherwise: as good
+    // as no type at all (the body is sniffed).
+    std::string type = media_type(req.header("Content-Type"));
+    if (type == "application/x-www-form-urlencoded") type.clear();
     const auto* body = reinterpret_cast<const uint8_t*>(req.body.data());
     const bool image = type.rfind("image/", 0) == 0 ||
                        ((type.empty() || type == "application/octet-stream") && !image_format(body, req.body.size()).empty());

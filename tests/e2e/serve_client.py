@@ -120,6 +120,9 @@ for model in ("mnist-cnn-f32", "mnist-fc-f32"):
     st, _, data3 = request("POST", "/api/predict?model=" + model, json.dumps({"pixels": rows}),
                            {"Content-Type": "application/json; charset=utf-8"})
     check(st == 200 and json_of(data3)["probabilities"] == got["probabilities"], f"JSON rows {model}")
+# What curl --data-binary sends without -H: a form type, taken as no type (the body is sniffed).
+st, _, data = request("POST", "/api/predict", images[:784], {"Content-Type": "application/x-www-form-urlencoded"})
+check(st == 200 and json_of(data)["digit"] == 7, f"raw body as curl sends it: {data[:200]!r}")
 for i in range(100):
     st, _, data = request("POST", "/api/predict", images[i * 784:(i + 1) * 784])
     reference[i] = json_of(data)["digit"]
