@@ -180,7 +180,7 @@ Server::Server(const ServerOptions& options, Handler handler, Observer observer)
         MHD_OPTION_THREAD_POOL_SIZE, unsigned(std::max(1, options.threads)),         //
         MHD_OPTION_CONNECTION_TIMEOUT, unsigned(std::max(1, options.timeout_seconds)),  //
         MHD_OPTION_CONNECTION_LIMIT, unsigned(std::max(1, options.max_connections)),    //
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, size_t(options.max_header_bytes) + 16384,  //
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, size_t(options.max_header_bytes) + 4096,  // headers + read buffer
         MHD_OPTION_NOTIFY_COMPLETED, &Callbacks::on_completed, this,                //
         MHD_OPTION_END);
     if (!daemon_) {
