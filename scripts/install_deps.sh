@@ -11,6 +11,11 @@ PACKAGES=(
   libbenchmark-dev libopenblas-dev   # bench/bench_kernels (built with the tests: its smoke test)
   libblas3                     # the reference BLAS, to test that the benchmarks refuse to compare with it
   python3 python3-numpy python3-torch   # tools/train_*.py, state_dict fixtures, benchmarks
+  libstb-dev                   # image files for `mnist predict` / `mnist serve` (stb_image)
+  libmicrohttpd-dev            # the HTTP server of `mnist serve` (event-driven)
+  nlohmann-json3-dev           # JSON in the front ends
+  wrk curl                     # bench/serve_throughput.sh
+  python3-flask python3-pil    # its Python peer, bench/flask_server.py
   graphviz                     # `mnist graph --png`, DOT check in the tests
   emscripten                   # the WebAssembly build (kernels tested in node: scripts/test_wasm.sh)
   dataset-fashion-mnist        # Fashion-MNIST (same IDX format, gzip): scripts/fetch_fashion_mnist.sh

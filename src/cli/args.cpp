@@ -42,6 +42,16 @@ void Args::flag(const std::string& name, const std::string& help) {
     specs_.push_back(s);
 }
 
+void Args::positional_list(const std::string& name, const std::string& help) {
+    positional(name, help);
+    specs_.back().many = true;
+}
+
+void Args::repeated_option(const std::string& name, const std::string& metavar, const std::string& help) {
+    option(name, metavar, help);
+    specs_.back().many = true;
+}
+
 const Args::Spec* Args::find_option(const std::string& token) const {
     for (const Spec& s : specs_)
         if (!s.is_positional && (token == "--" + s.name || (!s.short_name.empty() && token == "-" + s.short_name)))
@@ -85,10 +95,16 @@ bool Args::parse(int argc, char** argv) {
                 value = argv[++i];
             }
             values_[s->name] = value;
+            if (s->many) lists_[s->name].push_back(value);
             continue;
         }
         if (next_positional >= positionals.size()) fail("unexpected argument '" + tok + "'");
-        values_[positionals[next_positional++]->name] = tok;
+        const Spec* p = positionals[next_positional];
+        values_[p->name] = tok;
+        if (p->many)
+            lists_[p->name].push_back(tok);
+        else
+            ++next_positional;
     }
     for (const Spec* p : positionals)
         if (p->required && !values_.count(p->name)) fail("missing argument " + p->name);
@@ -104,6 +120,11 @@ std::string Args::get(const std::string& name) const {
 }
 
 bool Args::has(const std::string& name) const { return values_.count(name) != 0; }
+
+std::vector<std::string> Args::get_all(const std::string& name) const {
+    auto it = lists_.find(name);
+    return it == lists_.end() ? std::vector<std::string>{} : it->second;
+}
 
 int64_t Args::get_int(const std::string& name, int64_t min, int64_t max) const {
     const std::string v = get(name);
@@ -142,7 +163,7 @@ std::string Args::usage() const {
     for (const Spec& s : specs_) any_option = any_option || !s.is_positional;
     if (any_option) u += " [options]";
     for (const Spec& s : specs_)
-        if (s.is_positional) u += s.required ? " " + s.name : " [" + s.name + "]";
+        if (s.is_positional) u += s.required ? " " + s.name + (s.many ? "..." : "") : " [" + s.name + "]";
     return u + "\n";
 }
 

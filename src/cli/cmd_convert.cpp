@@ -18,7 +18,7 @@ int cmd_convert(int argc, char** argv) {
 
     const Model model = on_file(in, [&] { return load_model(in); });
     on_file(out, [&] { save_model(model, out); });
-    const bool legacy = out.size() >= 4 && out.compare(out.size() - 4, 4, ".bin") == 0;
+    const bool legacy = is_legacy_path(out);
     std::printf("converted '%s' (%s, %s, %zu tensors, %lld parameters) to '%s' (%s)\n", in.c_str(),
                 model.source_format.c_str(), model.arch.c_str(), model.params.size(),
                 static_cast<long long>(model.n_params()), out.c_str(), legacy ? "legacy ggml .bin" : "GGUF v3");

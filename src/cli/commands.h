@@ -8,6 +8,8 @@ int cmd_eval(int argc, char** argv, bool seed_call);
 int cmd_convert(int argc, char** argv);
 int cmd_graph(int argc, char** argv);
 int cmd_info(int argc, char** argv);
+int cmd_predict(int argc, char** argv);
+int cmd_serve(int argc, char** argv);
 int cmd_train(int argc, char** argv);
 
 }  // namespace mn::cli

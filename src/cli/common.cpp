@@ -5,19 +5,26 @@
 
 namespace mn::cli {
 
-void add_compute_options(Args& args) {
-    args.option("threads", "T", "worker threads", std::to_string(ThreadPool::default_threads()), "t");
+void add_cpu_option(Args& args) {
     args.option("cpu", "LEVEL", "force a kernel level: scalar, avx2, avx512 (wasm-simd in WebAssembly builds)", cpu_level_name(detect_cpu_level()));
 }
 
-int apply_compute_options(const Args& args) {
-    if (args.has("cpu")) {
-        try {
-            set_cpu_level(parse_cpu_level(args.get("cpu")));
-        } catch (const Error& e) {
-            throw UsageError(e.what());
-        }
+void apply_cpu_option(const Args& args) {
+    if (!args.has("cpu")) return;
+    try {
+        set_cpu_level(parse_cpu_level(args.get("cpu")));
+    } catch (const Error& e) {
+        throw UsageError(e.what());
     }
+}
+
+void add_compute_options(Args& args) {
+    args.option("threads", "T", "worker threads", std::to_string(ThreadPool::default_threads()), "t");
+    add_cpu_option(args);
+}
+
+int apply_compute_options(const Args& args) {
+    apply_cpu_option(args);
     return static_cast<int>(args.get_int("threads", 1, 256));
 }
 

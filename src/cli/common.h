@@ -30,6 +30,9 @@ auto on_file(const std::string& path, F&& f) -> decltype(f()) {
 // --threads and --cpu, declared and applied the same way by every command that computes.
 void add_compute_options(Args& args);
 int apply_compute_options(const Args& args);  // sets the CPU level; returns the thread count
+// --cpu alone (commands whose threads are not the engine's).
+void add_cpu_option(Args& args);
+void apply_cpu_option(const Args& args);
 
 double ms_since(std::chrono::steady_clock::time_point start);
 

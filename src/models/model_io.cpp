@@ -1,10 +1,11 @@
 #include "models/model_io.h"
 
-#include <cstdio>
 #include <cstring>
+#include <utility>
 
 #include "engine/error.h"
 #include "io/legacy_ggml.h"
+#include "io/mapped_file.h"
 #include "io/torch_state_dict.h"
 
 namespace mn {
@@ -13,16 +14,11 @@ namespace {
 
 enum class Format { Gguf, Legacy, Torch };
 
-Format detect_format(const std::string& path) {
-    uint8_t head[4] = {};
-    FILE* f = std::fopen(path.c_str(), "rb");
-    check(f != nullptr, std::string("cannot open: ") + std::strerror(errno));
-    const size_t n = std::fread(head, 1, 4, f);
-    std::fclose(f);
-    check(n == 4, "file is too short to be a model");
-    if (std::memcmp(head, "GGUF", 4) == 0) return Format::Gguf;
-    if (is_legacy_ggml(head, 4)) return Format::Legacy;
-    if (looks_like_zip(head, 4)) return Format::Torch;
+Format detect_format(const uint8_t* data, size_t size) {
+    check(size >= 4, "file is too short to be a model");
+    if (std::memcmp(data, "GGUF", 4) == 0) return Format::Gguf;
+    if (is_legacy_ggml(data, size)) return Format::Legacy;
+    if (looks_like_zip(data, size)) return Format::Torch;
     throw Error("not a model file: expected GGUF, a legacy ggml .bin or a PyTorch state_dict");
 }
 
@@ -59,13 +55,18 @@ Model model_from_gguf(const std::shared_ptr<const gguf::File>& file, const std::
 
 namespace {
 
-// A checkpoint is a model plus optimizer state: it evaluates like the model it holds.
-Model load_gguf(const std::string& path) {
-    return model_from_gguf(std::make_shared<gguf::File>(gguf::File::open(path)), "optimizer.");
+// A checkpoint is a model plus optimizer state: it evaluates like the model it holds. The
+// tensors point into `bytes`, which `owner` keeps alive as long as the model.
+Model load_gguf(std::span<const uint8_t> bytes, std::shared_ptr<const void> owner) {
+    auto file = std::make_shared<gguf::File>(gguf::File::from_memory(bytes.data(), bytes.size()));
+    Model m = model_from_gguf(file, "optimizer.");
+    m.backing = std::make_shared<std::pair<std::shared_ptr<const void>, std::shared_ptr<const void>>>(std::move(owner),
+                                                                                                   std::move(file));
+    return m;
 }
 
-Model load_legacy(const std::string& path) {
-    const std::vector<LegacyTensor> tensors = read_legacy_ggml(path);
+Model load_legacy(std::span<const uint8_t> file) {
+    const std::vector<LegacyTensor> tensors = parse_legacy_ggml(file.data(), file.size());
     static const char* kNames[] = {"fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"};
     check(tensors.size() == 4, "a legacy ggml file holds the 4 tensors of mnist-fc; this one has " +
                                    std::to_string(tensors.size()));
@@ -89,8 +90,8 @@ std::string arch_of_state_dict(const std::vector<NamedArray>& arrays) {
     throw Error("state_dict does not look like a known network (no 'fc1.weight' or 'conv1.weight')");
 }
 
-Model load_torch(const std::string& path) {
-    const std::vector<NamedArray> arrays = read_torch_state_dict(path);
+Model load_torch(std::span<const uint8_t> file) {
+    const std::vector<NamedArray> arrays = parse_torch_state_dict(file.data(), file.size());
     Model m;
     m.source_format = "pytorch state_dict";
     m.arch = arch_of_state_dict(arrays);
@@ -128,16 +129,26 @@ int spec_dims(const Model& m, const Tensor* t) {
 
 }  // namespace
 
-Model load_model(const std::string& path) {
+Model load_model(std::span<const uint8_t> bytes, std::shared_ptr<const void> owner) {
     Model m;
-    switch (detect_format(path)) {
-        case Format::Gguf: m = load_gguf(path); break;
-        case Format::Legacy: m = load_legacy(path); break;
-        case Format::Torch: m = load_torch(path); break;
+    switch (detect_format(bytes.data(), bytes.size())) {
+        case Format::Gguf: m = load_gguf(bytes, std::move(owner)); break;
+        case Format::Legacy: m = load_legacy(bytes); break;
+        case Format::Torch: m = load_torch(bytes); break;
     }
     find_architecture(m.arch).infer_hparams(m);
     validate_model(m);
     return m;
+}
+
+Model load_model(const std::string& path) {
+    auto map = std::make_shared<const MappedFile>(path);
+    return load_model({map->data(), map->size()}, map);
+}
+
+Model load_model_from_memory(const uint8_t* data, size_t size) {
+    auto copy = std::make_shared<const std::vector<uint8_t>>(data, data + size);
+    return load_model({copy->data(), copy->size()}, copy);
 }
 
 void save_model_gguf(const Model& m, const std::string& path) {
@@ -163,9 +174,12 @@ void save_model_legacy(const Model& m, const std::string& path) {
     write_legacy_ggml(path, out);
 }
 
+bool is_legacy_path(const std::string& path) {
+    return path.size() >= 4 && path.compare(path.size() - 4, 4, ".bin") == 0;
+}
+
 void save_model(const Model& m, const std::string& path) {
-    const bool legacy = path.size() >= 4 && path.compare(path.size() - 4, 4, ".bin") == 0;
-    if (legacy)
+    if (is_legacy_path(path))
         save_model_legacy(m, path);
     else
         save_model_gguf(m, path);

@@ -3,14 +3,20 @@
 //   "GGUF"            GGUF v3 (architecture from general.architecture; weights mmap'ed)
 //   0x67676d6c        the seeds' legacy ggml .bin (mnist-fc only; no names, fixed order)
 //   "PK\x03\x04"      a PyTorch state_dict written by torch.save
+#include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "models/model.h"
 
 namespace mn {
 
-Model load_model(const std::string& path);
+// Every loader reads a span of bytes; the model is validated against its architecture once,
+// here. GGUF tensors point into the bytes, which `owner` keeps alive (the other formats copy).
+Model load_model(std::span<const uint8_t> bytes, std::shared_ptr<const void> owner);
+Model load_model(const std::string& path);                     // the file, memory-mapped
+Model load_model_from_memory(const uint8_t* data, size_t size);  // copies the bytes
 
 // A model from an open GGUF file, without validation; tensors whose names start with
 // `skip_prefix` (e.g. a checkpoint's optimizer state) are left out.
@@ -21,6 +27,7 @@ void save_model_gguf(const Model& m, const std::string& path);
 // The seeds' legacy format (mnist-fc only), written atomically.
 void save_model_legacy(const Model& m, const std::string& path);
 // By extension: ".bin" → legacy, anything else → GGUF.
+bool is_legacy_path(const std::string& path);
 void save_model(const Model& m, const std::string& path);
 
 }  // namespace mn

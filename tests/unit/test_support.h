@@ -5,12 +5,15 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstdlib>
+#include <memory>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
 #include "engine/error.h"
+#include "io/idx.h"
 #include "kernels/kernels.h"
 
 #ifndef MNIST_SOURCE_DIR
@@ -81,5 +84,34 @@ void expect_error(Fn fn, const std::string& part) {
             << "message: " << e.what() << "\nexpected to contain: " << part;
     }
 }
+
+inline std::string mnist_data_dir() {
+    const char* env = std::getenv("MNIST_DATA_DIR");
+    return env && *env ? env : std::string(MNIST_SOURCE_DIR) + "/data/mnist";
+}
+
+inline std::string shipped_model(const std::string& name) { return std::string(MNIST_SOURCE_DIR) + "/models/" + name; }
+
+// The MNIST test set, read once per process; null when it is absent (tests then skip).
+struct MnistTestSet {
+    IdxImages images;
+    IdxLabels labels;
+};
+
+inline const MnistTestSet* mnist_test_set() {
+    static const std::unique_ptr<MnistTestSet> set = []() -> std::unique_ptr<MnistTestSet> {
+        const std::string dir = mnist_data_dir();
+        if (!std::filesystem::exists(dir + "/t10k-images-idx3-ubyte")) return nullptr;
+        auto s = std::make_unique<MnistTestSet>();
+        s->images = read_idx_images(dir + "/t10k-images-idx3-ubyte");
+        s->labels = read_idx_labels(dir + "/t10k-labels-idx1-ubyte");
+        return s;
+    }();
+    return set.get();
+}
+
+#define MNIST_TEST_SET_OR_SKIP(var)                                                         \
+    const ::mn::test::MnistTestSet* var = ::mn::test::mnist_test_set();                     \
+    if (!var) GTEST_SKIP() << "MNIST test set not found (run scripts/fetch_data.sh)"
 
 }  // namespace mn::test

@@ -1,0 +1,108 @@
+#include "frontend/image_file.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstdio>
+#include <cstring>
+
+#include <stb_image.h>
+#include <stb_image_write.h>
+
+#include "io/mapped_file.h"
+#include "session/status.h"
+
+namespace mn {
+
+std::string image_format(const uint8_t* d, size_t n) {
+    auto starts = [&](const char* magic, size_t len) { return n >= len && std::memcmp(d, magic, len) == 0; };
+    if (starts("\x89PNG\r\n\x1a\n", 8)) return "png";
+    if (starts("\xff\xd8\xff", 3)) return "jpeg";
+    if (starts("GIF87a", 6) || starts("GIF89a", 6)) return "gif";
+    if (starts("BM", 2)) return "bmp";
+    if (starts("P5", 2)) return "pgm";
+    if (starts("P6", 2)) return "ppm";
+    return "";
+}
+
+namespace {
+
+// Width and height from the fixed places PNG (IHDR), GIF (logical screen) and BMP (info
+// header) keep them; false for other formats (stb_image's header reader answers for those,
+// but folds its own size refusals into "unknown image type").
+bool header_size(const std::string& format, const uint8_t* d, size_t n, int64_t& w, int64_t& h) {
+    auto be32 = [&](size_t i) { return int64_t(d[i]) << 24 | int64_t(d[i + 1]) << 16 | int64_t(d[i + 2]) << 8 | d[i + 3]; };
+    auto le16 = [&](size_t i) { return int64_t(d[i]) | int64_t(d[i + 1]) << 8; };
+    auto le32 = [&](size_t i) { return int64_t(int32_t(uint32_t(le16(i)) | uint32_t(le16(i + 2)) << 16)); };
+    if (format == "png" && n >= 24) {
+        w = be32(16);
+        h = be32(20);
+    } else if (format == "gif" && n >= 10) {
+        w = le16(6);
+        h = le16(8);
+    } else if (format == "bmp" && n >= 26) {
+        w = le32(18);
+        h = std::abs(le32(22));  // negative: rows top to bottom
+    } else {
+        return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+DecodedImage decode_image(const uint8_t* data, size_t size) {
+    DecodedImage img;
+    img.format = image_format(data, size);
+    if (img.format.empty())
+        throw StatusError(Status::BadImage, "not an image: expected PNG, JPEG, GIF, BMP, PGM or PPM");
+    if (size > size_t(INT32_MAX)) throw StatusError(Status::ImageTooLarge, "image file is over 2 GB");
+    const int len = static_cast<int>(size);
+    int64_t hw = 0, hh = 0;
+    if (header_size(img.format, data, size, hw, hh) && over_pixel_limit(hw, hh))
+        throw StatusError(Status::ImageTooLarge, pixel_limit_message(hw, hh));
+    int w = 0, h = 0, ch = 0;
+    if (!stbi_info_from_memory(data, len, &w, &h, &ch))
+        throw StatusError(Status::BadImage, "cannot read the " + img.format + " header: " + stbi_failure_reason());
+    if (over_pixel_limit(w, h)) throw StatusError(Status::ImageTooLarge, pixel_limit_message(w, h));
+    uint8_t* px = stbi_load_from_memory(data, len, &w, &h, &ch, 0);
+    if (!px) throw StatusError(Status::BadImage, "cannot decode the " + img.format + " image: " + stbi_failure_reason());
+    img.pixels = std::shared_ptr<const uint8_t>(px, [](const uint8_t* p) { stbi_image_free(const_cast<uint8_t*>(p)); });
+    img.width = w;
+    img.height = h;
+    img.channels = ch;
+    return img;
+}
+
+std::vector<uint8_t> read_input(const std::string& path, size_t limit) {
+    if (path != "-") {
+        const MappedFile file = with_status(Status::CannotRead, [&] { return MappedFile(path); });
+        if (file.size() > limit)
+            throw StatusError(Status::CannotRead, "file is over the limit of " + std::to_string(limit >> 20) + " MB");
+        return std::vector<uint8_t>(file.data(), file.data() + file.size());
+    }
+    std::vector<uint8_t> bytes;
+    uint8_t buf[65536];
+    for (;;) {
+        const size_t n = std::fread(buf, 1, sizeof buf, stdin);
+        bytes.insert(bytes.end(), buf, buf + n);
+        if (bytes.size() > limit)
+            throw StatusError(Status::CannotRead, "input is over the limit of " + std::to_string(limit >> 20) + " MB");
+        if (n < sizeof buf) {
+            if (std::ferror(stdin)) throw StatusError(Status::CannotRead, std::string("cannot read: ") + std::strerror(errno));
+            return bytes;
+        }
+    }
+}
+
+std::vector<uint8_t> encode_png(const uint8_t* pixels, int width, int height, int channels) {
+    std::vector<uint8_t> out;
+    auto sink = [](void* ctx, void* data, int n) {
+        auto* v = static_cast<std::vector<uint8_t>*>(ctx);
+        v->insert(v->end(), static_cast<uint8_t*>(data), static_cast<uint8_t*>(data) + n);
+    };
+    if (!stbi_write_png_to_func(sink, &out, width, height, channels, pixels, width * channels))
+        throw StatusError(Status::Internal, "cannot encode PNG");
+    return out;
+}
+
+}  // namespace mn
