@@ -11,6 +11,7 @@
 #include "io/mapped_file.h"
 #include "models/inference.h"
 #include "models/model_io.h"
+#include "models/saliency.h"
 #include "session/status.h"
 
 namespace mn {
@@ -36,6 +37,7 @@ struct Session::Worker {
     Executor executor{1};
     Predictor single;
     std::unique_ptr<Predictor> batch;  // made at the first predict_batch of more than one image
+    std::unique_ptr<Saliency> saliency;  // made at the first saliency()
     explicit Worker(const Model& m) : single(m, 1, executor) {}
 };
 
@@ -121,6 +123,17 @@ std::vector<Prediction> Session::predict_batch(const uint8_t* pixels, size_t n) 
         for (int64_t i = 0; i < k; ++i) out.push_back(read_prediction(*w->batch, i));
     }
     return out;
+}
+
+std::vector<float> Session::saliency(const uint8_t* pixels, int cls) const {
+    if (pixels == nullptr) throw StatusError(Status::InvalidArgument, "no pixels");
+    if (cls < 0 || cls >= n_classes_)
+        throw StatusError(Status::InvalidArgument,
+                          "class " + std::to_string(cls) + " is not between 0 and " + std::to_string(n_classes_ - 1));
+    Lease w(*this);
+    if (!w->saliency) w->saliency = std::make_unique<Saliency>(model_, w->executor);
+    const float* g = w->saliency->run(pixels, cls);
+    return std::vector<float>(g, g + w->saliency->n_pixels());
 }
 
 InkMap image_ink(const ImageView& img) {
