@@ -58,15 +58,23 @@ PY
 rm -rf "$SITE"
 mv "$SITE.new" "$SITE"
 
-size() { stat -c %s "$1"; }
-gz() { gzip -9c "$1" | wc -c; }
-total=0
-for f in $(find "$SITE" -type f); do total=$((total + $(gz "$f"))); done
+# Sizes, as served plainly and gzipped (as static hosts compress them).
+report() {  # NAME FILE...
+  local bytes=0 gzipped=0 f
+  for f in "${@:2}"; do
+    bytes=$((bytes + $(stat -c %s "$f")))
+    gzipped=$((gzipped + $(gzip -9c "$f" | wc -c)))
+  done
+  printf '  %-28s %9d bytes %9d gzipped\n' "$1" "$bytes" "$gzipped"
+}
 echo "build_web: built $SITE"
-printf '  %-28s %9s bytes (%s gzipped)\n' mnist-engine.wasm "$(size "$SITE/mnist-engine.wasm")" "$(gz "$SITE/mnist-engine.wasm")" \
-  mnist-engine.js "$(size "$SITE/mnist-engine.js")" "$(gz "$SITE/mnist-engine.js")"
-for f in "$SITE"/models/*.gguf; do
-  printf '  %-28s %9s bytes (%s gzipped)\n' "models/$(basename "$f")" "$(size "$f")" "$(gz "$f")"
-done
-echo "  all $(find "$SITE" -type f | wc -l) files: $(du -sb "$SITE" | cut -f1) bytes, $total gzipped"
-echo "open it: python3 -m http.server -d ${SITE#"$PWD"/} 8000   (http://127.0.0.1:8000/), or: build/mnist serve"
+cd "$SITE"
+report mnist-engine.wasm mnist-engine.wasm
+report mnist-engine.js mnist-engine.js
+for f in models/*.gguf; do report "$f" "$f"; done
+mapfile -t page < <(find . -maxdepth 1 -type f ! -name 'mnist-engine.*' -printf '%P\n' | sort)
+report "the page (${#page[@]} files)" "${page[@]}"
+report "test digits ($DIGITS)" digits/*
+mapfile -t all < <(find . -type f | sort)
+report "all ${#all[@]} files" "${all[@]}"
+echo "open it: python3 -m http.server -d $SITE 8000   (http://127.0.0.1:8000/), or: build/mnist serve"

@@ -164,6 +164,7 @@ function changed(done) {
   final = final || done;
   $("undo").disabled = actions.length === 0;
   $("clear").disabled = visible().length === 0;
+  $("hint").hidden = visible().length > 0;
   if (!frame) frame = requestAnimationFrame(send);
 }
 

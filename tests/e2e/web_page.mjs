@@ -88,6 +88,12 @@ async function canvasPng(page, file) {
   return file;
 }
 
+// A shortcut key, pressed with nothing focused (keys typed into the model's list choose a model).
+async function key(page, k) {
+  await page.evaluate(() => document.activeElement && document.activeElement.blur());
+  await page.keyboard.press(k);
+}
+
 async function ready(page) {
   await page.waitForFunction(() => document.getElementById("status").textContent.startsWith("Engine:"), null, { timeout: 20000 });
 }
@@ -96,7 +102,7 @@ async function ready(page) {
 async function drawDigits(page, digits, modelFile) {
   const pngs = [];
   for (const d of digits) {
-    await page.keyboard.press("c");
+    await key(page, "c");
     check((await settled(page)) === "", "the prediction is empty once the pad is clear");
     await draw(page, DIGITS[d]);
     const got = await settled(page);
@@ -112,7 +118,7 @@ async function randomDigits(page, n, modelFile) {
   const seen = [];
   for (let i = 0; i < n; i++) {
     const before = await page.locator("#pad").getAttribute("data-version");
-    await (i % 2 ? page.click("#random") : page.keyboard.press("r"));
+    await (i % 2 ? page.click("#random") : key(page, "r"));
     await page.waitForFunction((v) => document.getElementById("pad").dataset.version !== v, before, { timeout: 10000 });
     const digit = await settled(page);
     const { index, label } = await page.locator("#sample").evaluate((e) => ({ ...e.dataset }));
@@ -149,7 +155,7 @@ try {
 
   // Drawn digits, Undo (the 7 without its bar is a 1) and Clear, by keys and by buttons.
   await drawDigits(page, [1, 0, 3, 7], MODELS.cnn);
-  await page.keyboard.press("u");
+  await key(page, "u");
   check((await settled(page)) === "1", "Undo takes the 7's bar away: a 1 is left");
   await page.click("#undo");
   check((await settled(page)) === "", "Undo of the only stroke leaves nothing: the prediction is empty");
@@ -161,7 +167,7 @@ try {
   // Where the model looks: the overlay is drawn in colour over the gray input.
   await draw(page, DIGITS[3]);
   await settled(page);
-  await page.keyboard.press("s");
+  await key(page, "s");
   await page.waitForFunction(() => !document.getElementById("saliency-legend").hidden, null, { timeout: 10000 });
   const coloured = await page.evaluate(() => {
     const d = document.getElementById("input").getContext("2d").getImageData(0, 0, 28, 28).data;
@@ -171,7 +177,7 @@ try {
   });
   check(coloured >= 20, `the saliency overlay colours ${coloured} pixels`);
   await page.screenshot({ path: screenshot });
-  await page.keyboard.press("s");
+  await key(page, "s");
 
   // Random test digits with the CNN, then with the FC network.
   await randomDigits(page, 4, MODELS.cnn);
@@ -179,7 +185,7 @@ try {
   await page.waitForFunction(() => document.getElementById("model-info").textContent.startsWith("mnist-fc,"), null, { timeout: 10000 });
   await randomDigits(page, 4, MODELS.fc);
   await drawDigits(page, [0], MODELS.fc);
-  await page.keyboard.press("m");
+  await key(page, "m");
   await page.waitForFunction(() => document.getElementById("model-info").textContent.startsWith("mnist-cnn,"), null, { timeout: 10000 });
   check((await page.locator("#model").inputValue()) === "mnist-cnn-f32", "M goes back to the CNN");
 
