@@ -24,7 +24,7 @@ cmake --build "$BUILD" --target mnist_engine -j "$(nproc)"
 
 # Assembled beside the old site, then swapped in whole.
 rm -rf "$SITE.new"
-mkdir -p "$SITE.new/models" "$SITE.new/digits"
+mkdir -p "$SITE.new/models" "$SITE.new/test-digits"
 cp "$ROOT"/web/* "$SITE.new/"
 cp "$BUILD/mnist-engine.js" "$BUILD/mnist-engine.wasm" "$SITE.new/"
 cp "$ROOT"/models/*.gguf "$SITE.new/models/"
@@ -36,7 +36,7 @@ site, data, count, default = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.arg
 for kind, magic, head, item in (("images", 0x803, 16, 784), ("labels", 0x801, 8, 1)):
     src = open(os.path.join(data, f"t10k-{kind}-idx{3 if kind == 'images' else 1}-ubyte"), "rb").read()
     dims = (28, 28) if kind == "images" else ()
-    with open(os.path.join(site, "digits", f"t10k-{kind}-{count}.idx"), "wb") as f:
+    with open(os.path.join(site, "test-digits", f"t10k-{kind}-{count}.idx"), "wb") as f:
         f.write(struct.pack(">II" + "I" * len(dims), magic, count, *dims) + src[head:head + count * item])
 
 files = sorted(os.path.relpath(os.path.join(d, n), site) for d, _, names in os.walk(site) for n in names)
@@ -48,7 +48,7 @@ listing = {
     "version": version.hexdigest()[:16],
     "models": [{"name": os.path.basename(f)[:-len(".gguf")], "file": f, "bytes": os.path.getsize(os.path.join(site, f))}
                for f in models],
-    "digits": {"images": f"digits/t10k-images-{count}.idx", "labels": f"digits/t10k-labels-{count}.idx", "count": count},
+    "digits": {"images": f"test-digits/t10k-images-{count}.idx", "labels": f"test-digits/t10k-labels-{count}.idx", "count": count},
     "files": ["./"] + files + ["site.js"],
 }
 with open(os.path.join(site, "site.js"), "w") as f:
@@ -74,7 +74,7 @@ report mnist-engine.js mnist-engine.js
 for f in models/*.gguf; do report "$f" "$f"; done
 mapfile -t page < <(find . -maxdepth 1 -type f ! -name 'mnist-engine.*' -printf '%P\n' | sort)
 report "the page (${#page[@]} files)" "${page[@]}"
-report "test digits ($DIGITS)" digits/*
+report "test digits ($DIGITS)" test-digits/*
 mapfile -t all < <(find . -type f | sort)
 report "all ${#all[@]} files" "${all[@]}"
 echo "open it: python3 -m http.server -d $SITE 8000   (http://127.0.0.1:8000/), or: build/mnist serve"

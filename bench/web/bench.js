@@ -13,7 +13,7 @@ const BATCHES = [1, 100], N = 100; // inputs cycle over the first N test digits
 const log = (s) => { document.getElementById("log").textContent += s + "\n"; };
 
 const manifest = await (await fetch("/exported/models.json")).json();
-const digits = new Uint8Array(await (await fetch("/engine/digits/t10k-images-500.idx")).arrayBuffer(), 16, N * 784);
+const digits = new Uint8Array(await (await fetch("/engine/test-digits/t10k-images-500.idx")).arrayBuffer(), 16, N * 784);
 const floats = Float32Array.from(digits, (v) => v / 255);
 const argmax = (p, i, k = 10) => { let b = 0; for (let c = 1; c < k; c++) if (p[i * k + c] > p[i * k + b]) b = c; return b; };
 
@@ -59,7 +59,7 @@ const libraries = {
     const w = {};
     for (const t of m.tensors) w[t.name] = tf.tensor(blob.subarray(t.offset, t.offset + t.shape.reduce((a, b) => a * b)), t.shape);
     const dense = (x, name, activation) =>
-      tf.fused.matMul({ a: x, b: w[`${name}.weight`], transposeB: true, bias: w[`${name}.bias`], activation });
+      tf.fused.matMul({ a: x, b: w[`${name}.weight`], bias: w[`${name}.bias`], activation });
     const conv = (x, name) =>
       tf.maxPool(tf.fused.conv2d({ x, filter: w[`${name}.kernel`], strides: 1, pad: "valid", bias: w[`${name}.bias`], activation: "relu" }), 2, 2, "valid");
     const fc = m.arch === "mnist-fc";

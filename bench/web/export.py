@@ -90,12 +90,15 @@ def main(out, data, models):
         example = x.reshape(-1, 784) if is_fc else x.reshape(-1, 1, 28, 28)
         torch.onnx.export(net, example, os.path.join(out, f"{stem}.onnx"), input_names=["x"], output_names=["probs"],
                           dynamic_axes={"x": {0: "batch"}, "probs": {0: "batch"}}, opset_version=13)
-        # TensorFlow.js: dense weights as PyTorch has them ([out, in], multiplied transposed), conv
+        # TensorFlow.js: dense weights transposed to [in, out] (its wasm backend's fused matMul
+        # with transposeB gave wrong products here), conv
         # kernels in its [kh, kw, in, out] order.
         weights, offset, blob = [], 0, bytearray()
         for name, a in tensors.items():
             if a.ndim == 4:
                 a = a.transpose(2, 3, 1, 0)
+            elif a.ndim == 2:
+                a = a.T
             a = np.ascontiguousarray(a.reshape(-1) if "bias" in name else a)
             weights.append({"name": name, "shape": list(a.shape), "offset": offset})
             blob += a.tobytes()

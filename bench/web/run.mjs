@@ -17,6 +17,7 @@ try {
   const errors = [];
   page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); else if (m.type() === "log") console.error(m.text()); });
   page.on("pageerror", (e) => errors.push(e.message));
+  page.on("crash", () => console.error("run: the benchmark page crashed"));
   await page.goto(url);
   await page.waitForFunction(() => window.benchResult || document.getElementById("log").textContent.includes("Error"),
                              null, { timeout: 20 * 60 * 1000, polling: 500 });
