@@ -24,6 +24,7 @@ cmake --build "$BUILD" --target mnist_engine -j "$(nproc)"
 
 # Assembled beside the old site, then swapped in whole.
 rm -rf "$SITE.new"
+# (test-digits/, not digits/: mnist serve answers /digits/... itself.)
 mkdir -p "$SITE.new/models" "$SITE.new/test-digits"
 cp "$ROOT"/web/* "$SITE.new/"
 cp "$BUILD/mnist-engine.js" "$BUILD/mnist-engine.wasm" "$SITE.new/"

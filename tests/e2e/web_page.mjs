@@ -1,8 +1,8 @@
 // The web demo in headless Chromium (playwright-core driving Debian's chromium), served by a
 // command given on the command line (mnist serve, python3 -m http.server): it loads with no
 // console errors; digits drawn with the mouse are recognised, as `mnist predict` reads the same
-// canvas; Undo, Clear and the empty prediction; Random gives the prediction `mnist predict` gives
-// for the same test digit, with MNIST's label; switching models; the saliency overlay; every
+// canvas; Undo, Clear and the empty prediction; an image file opened; Random gives the
+// prediction `mnist predict` gives for the same test digit, with MNIST's label; switching models; the saliency overlay; every
 // control reachable by Tab and labelled; a phone's touch draws without scrolling; and, with the
 // server stopped, a reload still works (the service worker). Exits non-zero on the first failure.
 //   node web_page.mjs NAME SCREENSHOT.png -- SERVER COMMAND...   (the server prints its URL)
@@ -161,6 +161,11 @@ try {
   check((await settled(page)) === "", "Undo of the only stroke leaves nothing: the prediction is empty");
   await page.keyboard.press("Control+z");
   check((await settled(page)) === "3", "Ctrl+Z undoes the Clear before the 7: the 3 is back");
+  // Open image…: an image file (the PNG of the 3 drawn above) is read like the drawing was.
+  const beforeFile = await page.locator("#pad").getAttribute("data-version");
+  await page.locator("#file").setInputFiles(join(TMP, `${name}-drawn-3.png`));
+  await page.waitForFunction((v) => document.getElementById("pad").dataset.version !== v, beforeFile, { timeout: 10000 });
+  check((await settled(page)) === "3", "an image file of a 3, opened, is read as a 3");
   await page.click("#clear");
   check((await settled(page)) === "", "Clear empties the prediction");
 
