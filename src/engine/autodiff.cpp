@@ -66,20 +66,29 @@ bool source_is_differentiable(const Tensor* t, int i) {
 
 }  // namespace
 
-Tensor* Gradients::get(const Tensor* param) const {
-    auto it = of.find(param);
-    check(it != of.end(), std::string("the loss does not depend on '") + param->name + "'");
+Tensor* Gradients::get(const Tensor* leaf) const {
+    auto it = of.find(leaf);
+    check(it != of.end(), std::string("the loss does not depend on '") + leaf->name + "'");
     return it->second;
 }
 
 Gradients build_backward(Context& ctx, Graph& graph, Tensor* loss) {
+    std::vector<Tensor*> params;
+    for (Tensor* leaf : graph.leafs)
+        if (leaf->flags & kFlagParam) params.push_back(leaf);
+    return build_backward(ctx, graph, loss, params);
+}
+
+Gradients build_backward(Context& ctx, Graph& graph, Tensor* loss, const std::vector<Tensor*>& wrt) {
     check(loss->nelements() == 1, "autodiff: the loss must be a scalar, got " + loss->shape_string());
     check(graph.contains(loss), "autodiff: the loss is not in the graph");
 
-    // Which tensors lie on a path from a parameter: only they get gradients.
+    // Which tensors lie on a path from a leaf in wrt: only they get gradients.
     std::unordered_set<const Tensor*> depends;
-    for (const Tensor* leaf : graph.leafs)
-        if (leaf->flags & kFlagParam) depends.insert(leaf);
+    for (const Tensor* leaf : wrt) {
+        check(leaf->op == Op::None && graph.contains(leaf), std::string("autodiff: '") + leaf->name + "' is not a leaf of the graph");
+        depends.insert(leaf);
+    }
     for (const Tensor* node : graph.nodes)
         for (int i = 0; i < kMaxSrc; ++i)
             if (node->src[i] && depends.count(node->src[i]) && source_is_differentiable(node, i)) {
@@ -109,8 +118,7 @@ Gradients build_backward(Context& ctx, Graph& graph, Tensor* loss) {
         }
     }
 
-    for (Tensor* leaf : graph.leafs) {
-        if (!(leaf->flags & kFlagParam)) continue;
+    for (Tensor* leaf : wrt) {
         auto g = grad_of.find(leaf);
         if (g == grad_of.end()) continue;
         Tensor* grad = g->second;
@@ -119,7 +127,7 @@ Gradients build_backward(Context& ctx, Graph& graph, Tensor* loss) {
         grad->set_name(std::string("grad.") + leaf->name);
         grads.of[leaf] = grad;
     }
-    for (auto& [param, grad] : grads.of) graph.build_forward(grad);
+    for (auto& [leaf, grad] : grads.of) graph.build_forward(grad);
     return grads;
 }
 
