@@ -68,7 +68,7 @@ Tensor* Context::new_tensor(DType type, std::initializer_list<int64_t> ne) {
 }
 
 Tensor* Context::new_op(Op op, DType type, const int64_t* ne, std::initializer_list<Tensor*> srcs) {
-    check(srcs.size() <= static_cast<size_t>(kMaxSrc), "an op has at most 4 sources");
+    check(srcs.size() <= static_cast<size_t>(kMaxSrc), "an op has at most kMaxSrc sources");
     Tensor* t = new_tensor(type, kMaxDims, ne);
     t->op = op;
     int i = 0;

@@ -65,6 +65,7 @@ void forward_sqrt(const ComputeParams& p, Tensor* t);
 void forward_rsqrt(const ComputeParams& p, Tensor* t);
 void forward_batch_norm(const ComputeParams& p, Tensor* t);
 void forward_batch_norm_backward(const ComputeParams& p, Tensor* t);
+void forward_batch_norm_backward_gamma(const ComputeParams& p, Tensor* t);
 size_t forward_batch_norm_work_bytes(const Tensor* t, int nth);
 void forward_relu(const ComputeParams& p, Tensor* t);
 void forward_soft_max(const ComputeParams& p, Tensor* t);

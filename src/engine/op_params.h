@@ -61,8 +61,9 @@ struct ScaleParams {
     float offset = 0.0f;
 };
 
-// batch_norm (x, running_mean, running_var) and batch_norm_back (dy, y, x): x standardized per
-// channel (ne[0]) over every other dimension.
+// batch_norm (x, running_mean, running_var, gamma?, beta?), batch_norm_back (dy, x, gamma?) -> dx
+// and batch_norm_back_gamma (dy, x) -> dgamma: x normalised per channel (ne[0]) over every other
+// dimension.
 struct BatchNormParams {
     float eps = 1e-5f;
     float momentum = 0.1f;  // running = (1 - momentum) * running + momentum * this batch's

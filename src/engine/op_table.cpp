@@ -81,10 +81,14 @@ Tensor* grad_dropout(Context& ctx, Tensor* t, int, Tensor* g) {
     return dropout(ctx, g, t->src[1], params<DropoutParams>(t).rate);
 }
 // In training mode: the batch's statistics depend on x too.
-Tensor* grad_batch_norm(Context& ctx, Tensor* t, int, Tensor* g) {
+// Sources: x, running_mean, running_var (state: constant), gamma, beta.
+Tensor* grad_batch_norm(Context& ctx, Tensor* t, int i, Tensor* g) {
     const BatchNormParams p = params<BatchNormParams>(t);
     check(p.training, "autodiff: batch_norm in inference mode is not differentiated (its statistics are constants)");
-    return batch_standardize_backward(ctx, as_contiguous(ctx, g), t, t->src[0], p);
+    g = as_contiguous(ctx, g);
+    if (i == 0) return batch_norm_backward(ctx, g, t->src[0], t->src[3], p);
+    if (i == 3) return batch_norm_backward_gamma(ctx, g, t->src[0], p);
+    return sum_to(ctx, g, t->src[4]->ne);
 }
 Tensor* grad_cross_entropy_loss(Context& ctx, Tensor* t, int, Tensor* g) {
     return cross_entropy_loss_backward(ctx, t->src[0], t->src[1], g);
@@ -159,6 +163,8 @@ constexpr OpDef kOps[] = {
     {Op::Conv2dBackKernel, "conv_2d_back_kernel", forward_conv_2d_back_kernel, forward_conv_2d_work_bytes,
      not_differentiable, 0, false, true, nullptr},
     {Op::BatchNormBackward, "batch_norm_back", forward_batch_norm_backward, forward_batch_norm_work_bytes,
+     not_differentiable, 0, false, false, nullptr},
+    {Op::BatchNormBackGamma, "batch_norm_back_gamma", forward_batch_norm_backward_gamma, forward_batch_norm_work_bytes,
      not_differentiable, 0, false, false, nullptr},
 };
 static_assert(std::size(kOps) == static_cast<size_t>(Op::Count_), "one entry per op");

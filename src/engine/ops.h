@@ -73,7 +73,8 @@ Tensor* dropout(Context& ctx, Tensor* x, Tensor* seed, float rate);
 // does (unbiased variance), and with the running statistics otherwise.
 Tensor* batch_norm(Context& ctx, Tensor* x, Tensor* gamma, Tensor* beta, Tensor* running_mean, Tensor* running_var,
                    bool training, float eps = 1e-5f, float momentum = 0.1f);
-// The standardization alone (Op::BatchNorm): (x - mean) / sqrt(var + eps) per channel.
+// One op (Op::BatchNorm). The standardization alone, without gamma and beta: (x - mean) /
+// sqrt(var + eps) per channel.
 Tensor* batch_standardize(Context& ctx, Tensor* x, Tensor* running_mean, Tensor* running_var, const BatchNormParams& p);
 
 // ---- loss ----
@@ -91,7 +92,10 @@ Tensor* max_pool_2d_backward(Context& ctx, Tensor* dy, Tensor* x, int k, int str
 Tensor* conv_2d_backward_input(Context& ctx, Tensor* dy, Tensor* kernel, const Tensor* x, int pad);
 Tensor* conv_2d_backward_kernel(Context& ctx, Tensor* x, Tensor* dy, const Tensor* kernel, int pad);
 Tensor* cross_entropy_loss_backward(Context& ctx, Tensor* logits, Tensor* labels, Tensor* dloss);
-// Of y = batch_standardize(x) in training: dx = (dy - mean(dy) - y * mean(dy * y)) / sqrt(var + eps).
-Tensor* batch_standardize_backward(Context& ctx, Tensor* dy, Tensor* y, Tensor* x, const BatchNormParams& p);
+// Of y = batch_norm(x) in training, with xh = (x - mean) / sqrt(var + eps) of this batch:
+// dx = gamma / sqrt(var + eps) * (dy - mean(dy) - xh * mean(dy * xh)) (gamma null: 1), and
+// dgamma = sum(dy * xh) per channel ([C]); dbeta is sum_to(dy).
+Tensor* batch_norm_backward(Context& ctx, Tensor* dy, Tensor* x, Tensor* gamma, const BatchNormParams& p);
+Tensor* batch_norm_backward_gamma(Context& ctx, Tensor* dy, Tensor* x, const BatchNormParams& p);
 
 }  // namespace mn

@@ -114,34 +114,49 @@ void require_channel_vector(const Tensor* v, const Tensor* x, const char* what) 
 }
 }  // namespace
 
-Tensor* batch_standardize(Context& ctx, Tensor* x, Tensor* running_mean, Tensor* running_var, const BatchNormParams& p) {
+namespace {
+Tensor* batch_norm_op(Context& ctx, Tensor* x, Tensor* gamma, Tensor* beta, Tensor* running_mean, Tensor* running_var,
+                      const BatchNormParams& p) {
     check(x->type == DType::F32 && x->is_contiguous(), "batch_norm needs a contiguous f32 input");
     require_channel_vector(running_mean, x, "running_mean");
     require_channel_vector(running_var, x, "running_var");
+    if (gamma) require_channel_vector(gamma, x, "gamma");
+    if (beta) require_channel_vector(beta, x, "beta");
     check(p.eps > 0.0f && p.momentum >= 0.0f && p.momentum <= 1.0f, "batch_norm: bad eps or momentum");
     check(!p.training || x->nrows() >= 2, "batch_norm: training needs more than one value per channel");
-    Tensor* t = ctx.new_op(Op::BatchNorm, DType::F32, x->ne, {x, running_mean, running_var});
+    Tensor* t = ctx.new_op(Op::BatchNorm, DType::F32, x->ne, {x, running_mean, running_var, gamma, beta});
     set_params(t, p);
     return t;
+}
+}  // namespace
+
+Tensor* batch_standardize(Context& ctx, Tensor* x, Tensor* running_mean, Tensor* running_var, const BatchNormParams& p) {
+    return batch_norm_op(ctx, x, nullptr, nullptr, running_mean, running_var, p);
 }
 
 Tensor* batch_norm(Context& ctx, Tensor* x, Tensor* gamma, Tensor* beta, Tensor* running_mean, Tensor* running_var,
                    bool training, float eps, float momentum) {
-    require_channel_vector(gamma, x, "gamma");
-    require_channel_vector(beta, x, "beta");
+    check(gamma && beta, "batch_norm: gamma and beta are required (batch_standardize has none)");
     BatchNormParams p;
     p.eps = eps;
     p.momentum = momentum;
     p.training = training;
-    Tensor* y = batch_standardize(ctx, x, running_mean, running_var, p);
-    return add(ctx, mul(ctx, y, reshape(ctx, gamma, {x->ne[0]})), reshape(ctx, beta, {x->ne[0]}));
+    return batch_norm_op(ctx, x, gamma, beta, running_mean, running_var, p);
 }
 
-Tensor* batch_standardize_backward(Context& ctx, Tensor* dy, Tensor* y, Tensor* x, const BatchNormParams& p) {
+Tensor* batch_norm_backward(Context& ctx, Tensor* dy, Tensor* x, Tensor* gamma, const BatchNormParams& p) {
     require_same_shape(dy, x, "batch_norm_backward");
-    require_same_shape(y, x, "batch_norm_backward");
     check(dy->is_contiguous(), "batch_norm_backward needs a contiguous gradient");
-    Tensor* t = ctx.new_op(Op::BatchNormBackward, DType::F32, x->ne, {dy, y, x});
+    Tensor* t = ctx.new_op(Op::BatchNormBackward, DType::F32, x->ne, {dy, x, gamma});
+    set_params(t, p);
+    return t;
+}
+
+Tensor* batch_norm_backward_gamma(Context& ctx, Tensor* dy, Tensor* x, const BatchNormParams& p) {
+    require_same_shape(dy, x, "batch_norm_backward_gamma");
+    check(dy->is_contiguous(), "batch_norm_backward_gamma needs a contiguous gradient");
+    const int64_t ne[kMaxDims] = {x->ne[0], 1, 1, 1};
+    Tensor* t = ctx.new_op(Op::BatchNormBackGamma, DType::F32, ne, {dy, x});
     set_params(t, p);
     return t;
 }

@@ -12,7 +12,7 @@
 namespace mn {
 
 constexpr int kMaxDims = 4;
-constexpr int kMaxSrc = 4;
+constexpr int kMaxSrc = 5;
 constexpr int kMaxOpParams = 8;
 
 enum class Op : uint8_t {
@@ -52,6 +52,7 @@ enum class Op : uint8_t {
     Conv2dBackInput,
     Conv2dBackKernel,
     BatchNormBackward,
+    BatchNormBackGamma,
     Count_  // keep last
 };
 

@@ -105,7 +105,7 @@ TEST(Autodiff, Scale) {
 TEST(Autodiff, SubMulBroadcasting) {
     gradient_check({{{5, 3}, {5, 1}}, [](Context& c, auto& x) { return sub(c, x[0], x[1]); }});
     gradient_check({{{1, 3, 2}, {4, 1, 2}}, [](Context& c, auto& x) { return mul(c, x[0], x[1]); }});
-    gradient_check({{{6, 2}, {6, 2}}, [](Context& c, auto& x) { return mul(c, x[0], x[0]); }});  // a square
+    gradient_check({{{6, 2}}, [](Context& c, auto& x) { return mul(c, x[0], x[0]); }});  // a square
 }
 TEST(Autodiff, SqrtAndRsqrt) {
     // of x^2 + 0.5, kept away from 0

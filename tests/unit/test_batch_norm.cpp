@@ -24,12 +24,12 @@ void fill_uniform(Tensor* t, std::mt19937& rng, float lo, float hi) {
 }
 
 // Evaluates the graph ending in `outs` (and the gradients of `loss` if given) on `threads`.
-struct Run {
+struct GraphRun {
     Graph graph;
     GraphAllocator alloc;
     Gradients grads;
 };
-void evaluate(Context& ctx, Run& r, std::vector<Tensor*> outs, Tensor* loss, int threads) {
+void evaluate(Context& ctx, GraphRun& r, std::vector<Tensor*> outs, Tensor* loss, int threads) {
     for (Tensor* o : outs) {
         o->flags |= kFlagOutput;
         r.graph.build_forward(o);
@@ -69,7 +69,7 @@ TEST(BatchNorm, FusedEqualsComposedInValuesAndGradients) {
             bp.training = 1;
             Tensor* y = fused ? batch_standardize(ctx, x, mean, var, bp) : standardize_composed(ctx, x, bp.eps);
             Tensor* loss = sum(ctx, mul(ctx, y, w));
-            Run r;
+            GraphRun r;
             evaluate(ctx, r, {y, loss}, loss, threads);
             (fused ? y_fused : y_composed).assign(y->f32(), y->f32() + y->nelements());
             const Tensor* g = r.grads.get(x);
@@ -97,7 +97,7 @@ TEST(BatchNorm, TrainingUpdatesRunningStatisticsAsPyTorchAndInferenceUsesThem) {
         BatchNormParams bp;
         bp.training = 1;
         bp.momentum = 0.1f;
-        Run r;
+        GraphRun r;
         evaluate(ctx, r, {batch_standardize(ctx, x, mean, var, bp)}, nullptr, 2);
     }
     for (int c = 0; c < 2; ++c) {
@@ -113,7 +113,7 @@ TEST(BatchNorm, TrainingUpdatesRunningStatisticsAsPyTorchAndInferenceUsesThem) {
     Context ctx;
     BatchNormParams bp;
     Tensor* y = batch_standardize(ctx, x, mean, var, bp);
-    Run r;
+    GraphRun r;
     evaluate(ctx, r, {y}, nullptr, 1);
     for (int i = 0; i < 36; ++i)
         ASSERT_NEAR(y->f32()[i], (x->f32()[i] - m1[i % 2]) / std::sqrt(v1[i % 2] + bp.eps), 1e-5);
@@ -153,7 +153,7 @@ TEST(BatchNorm, FoldingIntoTheConvolutionKeepsTheLogits) {
     }
     Tensor* h = reshape(ctx, x, {x->ne[0] * x->ne[1] * x->ne[2], 4});
     Tensor* logits = add(ctx, mul_mat(ctx, m.get("dense.weight"), h), m.get("dense.bias"));
-    Run r;
+    GraphRun r;
     evaluate(ctx, r, {logits}, nullptr, 1);
     for (int b = 0; b < 4; ++b)
         for (int k = 0; k < 10; ++k) ASSERT_NEAR(pred.logits(b)[k], logits->f32()[b * 10 + k], 1e-3) << b << " " << k;
