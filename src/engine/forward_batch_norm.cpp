@@ -93,7 +93,7 @@ void forward_batch_norm(const ComputeParams& p, Tensor* t) {
     int64_t begin, end;
     split_range(P, p.ith, p.nth, 1, begin, end);
     kernels().channel_affine(t->f32() + begin * C, x->f32() + begin * C, nullptr, a.data(), b.data(), nullptr, end - begin,
-                             C);
+                             C, bp.relu != 0);
 }
 
 // With xh = (x - mean) / sqrt(var + eps) (this batch's statistics):
@@ -122,7 +122,7 @@ void forward_batch_norm_backward(const ComputeParams& p, Tensor* t) {
     int64_t begin, end;
     split_range(P, p.ith, p.nth, 1, begin, end);
     kernels().channel_affine(t->f32() + begin * C, dy + begin * C, x + begin * C, k1.data(), k3.data(), k2.data(),
-                             end - begin, C);
+                             end - begin, C, false);
 }
 
 void forward_batch_norm_backward_gamma(const ComputeParams& p, Tensor* t) {

@@ -196,9 +196,27 @@ Replacements fuse_pool_into_conv(Graph& g) {
     return done;
 }
 
+Replacements fuse_relu_into_batch_norm(Graph& g) {
+    Consumers c = consumers_of(g);
+    Replacements done;
+    for (Tensor* relu_node : std::vector<Tensor*>(g.nodes)) {
+        if (relu_node->op != Op::Relu) continue;
+        Tensor* bn = relu_node->src[0];
+        if (bn->op != Op::BatchNorm || !only_reader(c, bn, relu_node)) continue;
+        // (The gradient of batch_norm reads its sources, not its output: relu's gradient, by
+        // the relu's output, now reads the same values from the batch_norm.)
+        BatchNormParams p = params<BatchNormParams>(bn);
+        p.relu = 1;
+        set_params(bn, p);
+        redirect(g, c, done, relu_node, bn);
+    }
+    return done;
+}
+
 Replacements optimize_graph(Graph& g) {
     fuse_implicit_im2col(g);
     Replacements r = fuse_mul_mat_epilogues(g);
+    for (const auto& [from, to] : fuse_relu_into_batch_norm(g)) r[from] = to;
     for (const auto& [from, to] : fuse_relu_backward(g)) r[from] = to;
     for (const auto& [from, to] : fuse_pool_into_conv(g)) r[from] = to;
     return r;

@@ -42,6 +42,9 @@ Replacements fuse_relu_backward(Graph& graph);
 // becomes the pooling's src[1]): the conv rows are written once and never read back to pool.
 Replacements fuse_pool_into_conv(Graph& graph);
 
+// relu(batch_norm(x)) as one batch_norm whose output pass clamps at 0 (BatchNormParams::relu).
+Replacements fuse_relu_into_batch_norm(Graph& graph);
+
 // Every rewrite above, in order.
 Replacements optimize_graph(Graph& graph);
 

@@ -68,6 +68,7 @@ struct BatchNormParams {
     float eps = 1e-5f;
     float momentum = 0.1f;  // running = (1 - momentum) * running + momentum * this batch's
     int32_t training = 0;   // this batch's statistics (and the running ones updated), else the running ones
+    int32_t relu = 0;       // fused: max(0, y) (engine/fusion.h)
 };
 
 // dropout: sources x, seed.

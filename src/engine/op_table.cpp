@@ -113,6 +113,7 @@ std::string fused_conv_2d(const Tensor* t) {
     if (p.computed_by_pool) s += " (computed by its max_pool_2d)";
     return s;
 }
+std::string fused_batch_norm(const Tensor* t) { return params<BatchNormParams>(t).relu ? " + relu" : ""; }
 std::string fused_max_pool_2d(const Tensor* t) {
     return params<MaxPoolParams>(t).computes_conv ? " (computes its conv_2d)" : "";
 }
@@ -148,7 +149,7 @@ constexpr OpDef kOps[] = {
      false, fused_max_pool_2d},
     {Op::Dropout, "dropout", forward_dropout, nullptr, grad_dropout, kSrc1, false, false, nullptr},
     {Op::BatchNorm, "batch_norm", forward_batch_norm, forward_batch_norm_work_bytes, grad_batch_norm, kSrc1 | kSrc2,
-     false, false, nullptr},
+     false, false, fused_batch_norm},
     {Op::CrossEntropyLoss, "cross_entropy_loss", forward_cross_entropy_loss, nullptr, grad_cross_entropy_loss, kSrc1,
      false, false, nullptr},
     {Op::ReluBackward, "relu_back", forward_relu_backward, nullptr, not_differentiable, 0, false, false, nullptr},

@@ -46,14 +46,23 @@ void channel_moments(const float* x, const float* dy, int64_t pixels, int64_t c,
     channel_moments_vec<1>(x, dy, pixels, c, acc);
 }
 
-// y = a * u + b (+ k * w) per channel (a, b, k [c]) over the pixels.
+// y = a * u + b (+ k * w) per channel (a, b, k [c]) over the pixels, or max(0, a * u + b).
 template <int VW>
 void channel_affine_vec(float* y, const float* u, const float* w, const float* a, const float* b, const float* k,
-                        int64_t pixels, int64_t c) {
+                        int64_t pixels, int64_t c, bool relu) {
     using V = Vec<VW>;
     for (int64_t r = 0; r < pixels; ++r) {
         const int64_t o = r * c;
-        if (w) {
+        if (relu) {
+            for (int64_t i = 0; i < c; i += VW) {
+                const V v = load_vec<VW>(a + i) * load_vec<VW>(u + o + i) + load_vec<VW>(b + i);
+#if MN_VEC_FLOATS > 1
+                store_vec<VW>(y + o + i, v > V{} ? v : V{});
+#else
+                store_vec<VW>(y + o + i, v > 0.0f ? v : 0.0f);
+#endif
+            }
+        } else if (w) {
             for (int64_t i = 0; i < c; i += VW)
                 store_vec<VW>(y + o + i, load_vec<VW>(a + i) * load_vec<VW>(u + o + i) +
                                              load_vec<VW>(k + i) * load_vec<VW>(w + o + i) + load_vec<VW>(b + i));
@@ -65,10 +74,10 @@ void channel_affine_vec(float* y, const float* u, const float* w, const float* a
 }
 
 void channel_affine(float* y, const float* u, const float* w, const float* a, const float* b, const float* k,
-                    int64_t pixels, int64_t c) {
-    if (c % W == 0) return channel_affine_vec<W>(y, u, w, a, b, k, pixels, c);
+                    int64_t pixels, int64_t c, bool relu) {
+    if (c % W == 0) return channel_affine_vec<W>(y, u, w, a, b, k, pixels, c, relu);
 #if MN_VEC_FLOATS >= 8
-    if (c % (W / 2) == 0) return channel_affine_vec<W / 2>(y, u, w, a, b, k, pixels, c);
+    if (c % (W / 2) == 0) return channel_affine_vec<W / 2>(y, u, w, a, b, k, pixels, c, relu);
 #endif
-    channel_affine_vec<1>(y, u, w, a, b, k, pixels, c);
+    channel_affine_vec<1>(y, u, w, a, b, k, pixels, c, relu);
 }
