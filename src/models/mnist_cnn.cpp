@@ -136,7 +136,7 @@ public:
     std::vector<gguf::KeyValue> preset(const std::string& name) const override {
         if (name.empty() || name == "seeds") return hparams({32, 64}, 0, 0.5f);
         if (name == "ggml") return hparams({8, 16}, 1, 0.0f);
-        if (name == "fast") return hparams({16, 32}, 0, 0.0f, true);
+        if (name == "fast") return hparams({8, 32}, 0, 0.0f, true);
         throw Error("unknown mnist-cnn preset '" + name + "' (expected seeds, ggml or fast)");
     }
 
@@ -182,7 +182,7 @@ public:
         } else if (preset == "fast") {
             r.epochs = 2;
             r.batch = 128;
-            r.lr = 1.5e-2;
+            r.lr = 2.5e-2;
             r.val_split = 0.0;
             r.augment_shift = 1;
             r.schedule = "onecycle";
