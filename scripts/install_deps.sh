@@ -18,6 +18,8 @@ PACKAGES=(
   python3-flask python3-pil    # its Python peer, bench/flask_server.py
   graphviz                     # `mnist graph --png`, DOT check in the tests
   emscripten                   # the WebAssembly build (kernels tested in node: scripts/test_wasm.sh)
+  clang-14 libclang-rt-14-dev llvm-14   # sanitizer builds and libFuzzer (scripts/test_sanitizers.sh,
+                                        # scripts/fuzz.sh); llvm-symbolizer for their reports
   dataset-fashion-mnist        # Fashion-MNIST (same IDX format, gzip): scripts/fetch_fashion_mnist.sh
   ca-certificates
   "$@"

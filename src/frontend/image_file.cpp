@@ -5,7 +5,29 @@
 #include <cstdio>
 #include <cstring>
 
+// stb_image is compiled here, from Debian's header (libstb-dev), rather than linked from its
+// library: only the decoders of the formats we take, every function private to this file, its
+// failure reason per thread, and built like our own code (with the sanitizers and the fuzzers'
+// coverage in build-asan/, so fuzz/fuzz_image.cpp explores and checks the decoders too).
+#define STB_IMAGE_STATIC
+#define STB_IMAGE_IMPLEMENTATION
+#define STBI_NO_STDIO
+#define STBI_ONLY_PNG
+#define STBI_ONLY_JPEG
+#define STBI_ONLY_GIF
+#define STBI_ONLY_BMP
+#define STBI_ONLY_PNM
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wstringop-overflow"  // GCC 12's false positives in stbi__convert_format
+#endif
 #include <stb_image.h>
+#pragma GCC diagnostic pop
 #include <stb_image_write.h>
 
 #include "io/mapped_file.h"
