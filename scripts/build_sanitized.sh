@@ -5,8 +5,8 @@
 #                                        library, the CLI, the unit tests and the fuzz targets
 #                                        as libFuzzer binaries (-DMNIST_FUZZ=ON)
 #   scripts/build_sanitized.sh thread    TSan into build-tsan/ ($TSAN_BUILD_DIR): the CLI and
-#                                        the unit tests, which its ctest runs in part (the
-#                                        thread pool, executor, session and server tests)
+#                                        the unit tests of the thread pool, the executor, the
+#                                        session and the trainer (the server's are end-to-end)
 # Incremental: running it again rebuilds what changed.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,7 +20,7 @@ case "${1:-}" in
   thread)
     dir=${TSAN_BUILD_DIR:-$ROOT/build-tsan}
     flags=(-DMNIST_SANITIZE=thread)
-    targets=(--target mnist mnist_tests make_test_images)
+    targets=(--target mnist mnist_thread_tests make_test_images)
     ;;
   *) echo "usage: scripts/build_sanitized.sh address|thread" >&2; exit 2 ;;
 esac

@@ -58,7 +58,7 @@ def check(cond, what):
 
 def wrk(seconds):
     """p50 and p99 (ms), requests and errors of one keep-alive connection for `seconds`."""
-    out = subprocess.run(["wrk", "-t1", "-c1", f"-d{seconds}s", "--latency", "-s", args.lua, args.url + "api/predict"],
+    out = subprocess.run(["wrk", "-t1", "-c1", f"-d{max(1, round(seconds))}s", "--latency", "-s", args.lua, args.url + "api/predict"],
                          env=dict(os.environ, BODY=args.body, CTYPE="application/octet-stream"),
                          capture_output=True, text=True, timeout=seconds + 30).stdout
 
