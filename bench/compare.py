@@ -12,7 +12,7 @@ Each job runs for every side, alternating, --runs times; the table gives medians
            reading the model and the data included).
 PyTorch's process runs with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (so OpenBLAS picks its
 kernel for this CPU), and the table says which BLAS and kernel it used. Against the reference
-BLAS no ratio is printed: install libopenblas0-pthread (bench/install_deps.sh does).
+BLAS no ratio is printed: install libopenblas0-pthread (bench/run.sh does).
 
 Needs a Release build (scripts/build.sh), the data (scripts/fetch_data.sh) and Debian's
 python3-torch; run it with /usr/bin/python3. Training jobs take minutes each: pick jobs with --jobs.
@@ -216,10 +216,12 @@ def main():
     kind = re.search(r"kind=(\S+)", blas).group(1)
     fair = kind in ("openblas", "mkl")
     header = [f"machine: {machine.cpu()}",
-              f"PyTorch: {blas.strip()} (OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset for its process)"]
+              f"PyTorch: {blas.strip()} (OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset for its process; "
+              f"glibc malloc keeping freed memory: {' '.join(k + '=' + v for k, v in machine.MALLOC_REUSE.items())}; "
+              "eval and latency on the faster of its convolution paths, oneDNN or its own)"]
     if not fair:
         header.append("PyTorch runs on the reference BLAS here, not at its best: no ratios are printed against it "
-                      "(install libopenblas0-pthread: bench/install_deps.sh)")
+                      "(install libopenblas0-pthread: bench/run.sh does)")
     if a.ggml_bin:
         header.append(f"ggml: {a.ggml_bin} (its own thread choice; its eval time is the one pass it times itself)")
     print("\n".join(header), file=sys.stderr, flush=True)

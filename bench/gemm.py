@@ -61,7 +61,7 @@ def main():
     tables = []
     for level, core in ([(best, None)] + ([("avx2", "Haswell")] if has_avx512 else [])):
         ctx, t, labels = run_bench(a.bin, f"BM_openblas/threads[12]/{shapes}/|BM_mul_mat/{level}_threads[12]/{shapes}/",
-                                   machine.peer_env(core), reps, min_time)
+                                   machine.peer_env(core, openmp=False), reps, min_time)
         forced = f"forced with OPENBLAS_CORETYPE={core}" if core else "chosen by OpenBLAS for this CPU"
         print(f"run {len(tables) + 1}: {ctx['openblas_config']}; kernel {ctx['openblas_core']} ({forced}); "
               f"ours: {level}, blocking from {ctx['mnist_caches']}")
@@ -81,7 +81,7 @@ def main():
                        + "\n".join(rows)))
     if not a.smoke:
         _, t, labels = run_bench(a.bin, "BM_mul_mat_images|BM_openblas_images|BM_conv_2d|BM_openblas/threads2/[3-6]/",
-                                 machine.peer_env(), reps, min_time)
+                                 machine.peer_env(openmp=False), reps, min_time)
         rows = []
         for i in ("0", "1"):
             ours, ob = t.get(f"BM_mul_mat_images/threads2/{i}"), t.get(f"BM_openblas_images/threads2/{i}")

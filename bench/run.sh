@@ -7,7 +7,7 @@
 # Run it on an otherwise idle machine: the figures are only as quiet as the machine.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-"$ROOT/scripts/install_deps.sh" libopenblas0-pthread
+"$ROOT/scripts/install_deps.sh" libopenblas0-pthread libopenblas0-openmp
 "$ROOT/scripts/build.sh" -DMNIST_BUILD_TESTS=OFF -DMNIST_BUILD_BENCH=ON
 "$ROOT/scripts/fetch_data.sh"
 /usr/bin/python3 "$ROOT/bench/gemm.py"

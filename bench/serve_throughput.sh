@@ -90,7 +90,8 @@ run_all "mnist serve"
 kill -TERM "$PID"; wait "$PID" || true; PID=""
 
 if [ "$python" = 1 ]; then
-  timeout $((duration * 20 + 120)) /usr/bin/python3 "$ROOT/bench/flask_server.py" --port 0 --threads 1 \
+  # (in the peers' environment: bench/machine.py)
+  timeout $((duration * 20 + 120)) /usr/bin/python3 "$ROOT/bench/machine.py" run /usr/bin/python3 "$ROOT/bench/flask_server.py" --port 0 --threads 1 \
     "$ROOT/models/mnist-cnn-f32.gguf" "$ROOT/models/mnist-fc-f32.gguf" > "$TMP/flask.out" 2>&1 &
   PID=$!
   wait_for_url "$TMP/flask.out"

@@ -96,7 +96,7 @@ int64_t k_block(int64_t k) {
 // Packs an mc x kc block of a row-major operand x(r, p) = x[r*ld + p] (or, transposed,
 // x[p*ld + r]) into panels of R rows laid out p-major: panel[p * R + r]; rows past mc are zero.
 // A is packed with R = MR, B with R = NR. masks[panel] receives each panel's zero mask
-// (zero_mask_impl.h), computed while the panel's values are still in L1.
+// (zero_mask_impl.h), computed while the panel's values are still in L1, unless masks is null.
 #if MN_VEC_FLOATS >= 8
 // Eight rows of 8 floats (row r at x + r * ld) transposed into dst[c * stride + r]: the 8 x 8
 // block of a panel, in 24 register shuffles instead of 64 scalar moves.
@@ -194,6 +194,7 @@ void pack_panels(const float* x, int64_t ld, bool trans, int64_t mc, int64_t kc,
         const float* rows = x + (trans ? ir : ir * ld);
         const int64_t n = std::min<int64_t>(R, mc - ir);
         pack_panel<R>(rows, ld, trans, n, kc, dst);
+        if (!masks) continue;
         if (trans)
             panel_mask<R>(dst, kc, masks[ir / R]);
         else  // (from the rows: contiguous runs of the depth, compared a vector at a time)
@@ -203,7 +204,7 @@ void pack_panels(const float* x, int64_t ld, bool trans, int64_t mc, int64_t kc,
 
 // Packs columns [j0, j0+nc) x depth [p0, p0+kc) of an implicit im2col matrix into NR-wide
 // panels, reading the image directly (see ConvGather). Depth runs over (c, kx) for each ky, so
-// each tap is a contiguous run of C values of the image. masks as for pack_panels.
+// each tap is a contiguous run of C values of the image. masks as for pack_panels (or null).
 template <int NR>
 void pack_gather(const ConvGather& g, int64_t j0, int64_t p0, int64_t nc, int64_t kc, float* dst, PanelMask* masks) {
     for (int64_t jr = 0; jr < nc; jr += NR) {
@@ -239,7 +240,7 @@ void pack_gather(const ConvGather& g, int64_t j0, int64_t p0, int64_t nc, int64_
                 }
             }
         }
-        panel_mask<NR>(dst, kc, masks[jr / NR]);
+        if (masks) panel_mask<NR>(dst, kc, masks[jr / NR]);
         dst += kc * NR;
     }
 }
@@ -265,27 +266,6 @@ __attribute__((always_inline)) inline void tile_step(V (&acc)[NR][MV], const flo
 #pragma GCC unroll 4
         for (int v = 0; v < MV; ++v) acc[j][v] += a[v] * b;
     }
-}
-
-// Lanes [0, n) of a vector at p, 0 < n < W: the others read as 0 and are not written.
-inline V load_first(const float* p, int64_t n) {
-#if MN_VEC_FLOATS == 16
-    return reinterpret_cast<V>(_mm512_maskz_loadu_ps(__mmask16((1u << n) - 1), p));
-#elif MN_VEC_FLOATS == 8
-    const __m256i lanes = _mm256_cmpgt_epi32(_mm256_set1_epi32(int(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-    return reinterpret_cast<V>(_mm256_maskload_ps(p, lanes));
-#else
-    V x{};
-    std::memcpy(&x, p, size_t(n) * sizeof(float));
-    return x;
-#endif
-}
-inline void store_first(float* p, V x, int64_t n) {
-#if MN_VEC_FLOATS == 16
-    _mm512_mask_storeu_ps(p, __mmask16((1u << n) - 1), reinterpret_cast<__m512>(x));
-#else  // (AVX2's masked store, vmaskmovps, is microcoded and slow on AMD's cores)
-    std::memcpy(p, &x, size_t(n) * sizeof(float));
-#endif
 }
 
 // The register tile: an MR x NR block of C accumulated over kc steps of packed A and B, or over
@@ -524,6 +504,9 @@ void gemm_tiled(const GemmArgs& g, void* workspace) {
     GemmScratch<T> s(g.m, g.n, g.k, workspace);
     const int64_t kb = k_block<T>(g.k);
 
+    // Blocks too shallow to skip much are not worth their masks: computing them would cost
+    // about as much as the product (a convolution's 9 taps as k).
+    const bool skip_zeros = kb >= kMinSkippedDepth;
     for (int64_t jc = 0; jc < g.n; jc += s.nc) {
         const int64_t nc = std::min(s.nc, g.n - jc);
         for (int64_t pc = 0; pc < g.k; pc += kb) {
@@ -532,10 +515,10 @@ void gemm_tiled(const GemmArgs& g, void* workspace) {
             const Epilogue ep{g.accumulate || pc > 0, last_k ? g.bias : nullptr, last_k && g.relu,
                               last_k ? g.gate : nullptr, g.ldgate};
             if (g.b_gather) {
-                pack_gather<NR>(*g.b_gather, g.b_first_column + jc, pc, nc, kc, s.packed_b, s.b_masks);
+                pack_gather<NR>(*g.b_gather, g.b_first_column + jc, pc, nc, kc, s.packed_b, skip_zeros ? s.b_masks : nullptr);
             } else {
                 const float* b_block = g.b_trans ? g.b + pc * g.ldb + jc : g.b + jc * g.ldb + pc;
-                pack_panels<NR>(b_block, g.ldb, g.b_trans, nc, kc, s.packed_b, s.b_masks);
+                pack_panels<NR>(b_block, g.ldb, g.b_trans, nc, kc, s.packed_b, skip_zeros ? s.b_masks : nullptr);
             }
             for (int64_t ic = 0; ic < g.m; ic += s.mc) {
                 const int64_t mc = std::min(s.mc, g.m - ic);
@@ -546,7 +529,7 @@ void gemm_tiled(const GemmArgs& g, void* workspace) {
                     a_masks = packed_block_masks<T>(g, pc, ic);
                 } else {
                     const float* a_block = g.a_trans ? g.a + pc * g.lda + ic : g.a + ic * g.lda + pc;
-                    pack_panels<MR>(a_block, g.lda, g.a_trans, mc, kc, s.packed_a, s.a_masks);
+                    pack_panels<MR>(a_block, g.lda, g.a_trans, mc, kc, s.packed_a, skip_zeros ? s.a_masks : nullptr);
                 }
                 for (int64_t jr = 0; jr < nc; jr += NR) {
                     const float* pb = s.packed_b + jr * kc;
@@ -555,10 +538,13 @@ void gemm_tiled(const GemmArgs& g, void* workspace) {
                         if (ep.bias) ep_tile.bias += ic + ir;
                         if (ep.gate) ep_tile.gate += (jc + jr) * ep.ldgate + ic + ir;
                         PanelMask both;
-                        int64_t nonzero = 0;
-                        for (int w = 0; w < kMaskWords; ++w) {
-                            both[w] = s.b_masks[jr / NR][w] & a_masks[ir / MR][w];
-                            nonzero += __builtin_popcountll(both[w]);
+                        int64_t nonzero = kc;
+                        if (skip_zeros) {
+                            nonzero = 0;
+                            for (int w = 0; w < kMaskWords; ++w) {
+                                both[w] = s.b_masks[jr / NR][w] & a_masks[ir / MR][w];
+                                nonzero += __builtin_popcountll(both[w]);
+                            }
                         }
                         const auto kernel = worth_skipping(nonzero, kc) ? tile_kernel<T, true> : tile_kernel<T, false>;
                         kernel(kc, both, pa + ir * kc, pb, g.c + (jc + jr) * g.ldc + ic + ir, g.ldc,

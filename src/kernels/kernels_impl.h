@@ -58,6 +58,27 @@ inline float hsum(V v) {
 #endif
 }
 
+// Lanes [0, n) of a vector at p, 0 < n < W: the others read as 0 and are not written.
+inline V load_first(const float* p, int64_t n) {
+#if MN_VEC_FLOATS == 16
+    return reinterpret_cast<V>(_mm512_maskz_loadu_ps(__mmask16((1u << n) - 1), p));
+#elif MN_VEC_FLOATS == 8
+    const __m256i lanes = _mm256_cmpgt_epi32(_mm256_set1_epi32(int(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    return reinterpret_cast<V>(_mm256_maskload_ps(p, lanes));
+#else
+    V x{};
+    std::memcpy(&x, p, size_t(n) * sizeof(float));
+    return x;
+#endif
+}
+inline void store_first(float* p, V x, int64_t n) {
+#if MN_VEC_FLOATS == 16
+    _mm512_mask_storeu_ps(p, __mmask16((1u << n) - 1), reinterpret_cast<__m512>(x));
+#else  // (AVX2's masked store, vmaskmovps, is microcoded and slow on AMD's cores)
+    std::memcpy(p, &x, size_t(n) * sizeof(float));
+#endif
+}
+
 #include "kernels/zero_mask_impl.h"
 #include "kernels/gemm_impl.h"
 

@@ -52,14 +52,18 @@ inline void add_nonzero_bits(const float* x, int64_t kc, PanelMask mask) {
         const int64_t end = std::min<int64_t>(kc, p0 + 64);
         uint64_t bits = 0;
         int64_t p = p0;
+#if MN_VEC_FLOATS >= 8
+        // NEQ_UQ: nonzero or NaN; -0.0 compares equal to 0. The last, partial vector is read
+        // with its missing lanes as zeros, which set no bits.
+        const auto nonzero = [](V v) -> uint64_t {
 #if MN_VEC_FLOATS == 16
-        for (; p + 16 <= end; p += 16)  // NEQ_UQ: nonzero or NaN; -0.0 compares equal to 0
-            bits |= uint64_t(_mm512_cmp_ps_mask(_mm512_loadu_ps(x + p), _mm512_setzero_ps(), _CMP_NEQ_UQ)) << (p - p0);
-#elif MN_VEC_FLOATS == 8
-        for (; p + 8 <= end; p += 8) {
-            const __m256 ne = _mm256_cmp_ps(_mm256_loadu_ps(x + p), _mm256_setzero_ps(), _CMP_NEQ_UQ);
-            bits |= uint64_t(unsigned(_mm256_movemask_ps(ne))) << (p - p0);
-        }
+            return _mm512_cmp_ps_mask(reinterpret_cast<__m512>(v), _mm512_setzero_ps(), _CMP_NEQ_UQ);
+#else
+            return unsigned(_mm256_movemask_ps(_mm256_cmp_ps(reinterpret_cast<__m256>(v), _mm256_setzero_ps(), _CMP_NEQ_UQ)));
+#endif
+        };
+        for (; p + W <= end; p += W) bits |= nonzero(load_vec<W>(x + p)) << (p - p0);
+        if (p < end) bits |= nonzero(load_first(x + p, end - p)) << (p - p0), p = end;
 #endif
         for (; p < end; ++p) bits |= uint64_t(!(x[p] == 0.0f)) << (p - p0);
         mask[p0 / 64] |= bits;
@@ -93,6 +97,10 @@ inline __attribute__((always_inline)) void for_each_step(const PanelMask mask, i
         }
     }
 }
+
+// Blocks of the depth shallower than this are multiplied in full: their masks would cost about
+// as much as the product.
+constexpr int64_t kMinSkippedDepth = 32;
 
 // Below this share of nonzero steps the masked loop pays for its bookkeeping.
 inline bool worth_skipping(int64_t nonzero_steps, int64_t kc) { return nonzero_steps * 8 < kc * 7; }
