@@ -72,6 +72,7 @@ struct Server::Pending {
 struct Server::Connection {
     int fd = -1;
     std::atomic<int64_t> deadline{0};  // steady-clock nanoseconds; kNever while a handler runs
+    std::atomic<bool> answering{false};  // a response queued and not yet all sent
     static constexpr int64_t kNever = INT64_MAX;
 
     void expire_in(int seconds) {
@@ -96,7 +97,14 @@ struct Server::Deadlines {
             wake.wait_for(lock, std::chrono::milliseconds(200));
             const int64_t now = Clock::now().time_since_epoch().count();
             for (Connection* c : open) {
-                if (c->deadline.load(std::memory_order_relaxed) < now) {
+                const int64_t deadline = c->deadline.load(std::memory_order_relaxed);
+                if (deadline == Connection::kNever) continue;
+                // Past its deadline; or waiting for a request from a client that has closed its
+                // side (the end of its stream is all that is left to read: no request can come).
+                // MHD reads such an end together with the last bytes and may not look again.
+                char byte;
+                if (deadline < now || (!c->answering.load(std::memory_order_relaxed) &&
+                                       ::recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0)) {
                     ::shutdown(c->fd, SHUT_RDWR);  // MHD sees the end of the stream and closes it
                     c->deadline.store(Connection::kNever, std::memory_order_relaxed);
                 }
@@ -146,11 +154,23 @@ struct Callbacks {
         if (!m) return MHD_NO;
         MHD_add_response_header(m, "Content-Type", r.content_type.c_str());
         for (const auto& [k, v] : r.headers) MHD_add_response_header(m, k.c_str(), v.c_str());
+        // A client that sent its request and then closed its side (shutdown(SHUT_WR)) gets the
+        // answer and the connection closed after it: MHD read the end of the stream together
+        // with the request and would otherwise wait for another one until the timeout.
+        Server::Connection* conn = connection_of(p.connection);
+        if (conn && conn->fd >= 0) {
+            char byte;
+            if (::recv(conn->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
+                MHD_add_response_header(m, MHD_HTTP_HEADER_CONNECTION, "close");
+        }
         const MHD_Result ok = MHD_queue_response(p.connection, static_cast<unsigned>(r.status), m);
         MHD_destroy_response(m);
         p.answered = true;
         // The response must be taken, and the next request arrive, in time.
-        if (Server::Connection* conn = connection_of(p.connection)) conn->expire_in(s.options_.timeout_seconds);
+        if (conn) {
+            conn->answering.store(true, std::memory_order_relaxed);
+            conn->expire_in(s.options_.timeout_seconds);
+        }
         if (s.observer_)
             s.observer_(p.request, r, std::chrono::duration<double>(Clock::now() - p.start).count());
         return ok;
@@ -241,7 +261,8 @@ struct Callbacks {
         return send(s, *p, r);
     }
 
-    static void on_completed(void* cls, MHD_Connection*, void** state, MHD_RequestTerminationCode) {
+    static void on_completed(void* cls, MHD_Connection* c, void** state, MHD_RequestTerminationCode) {
+        if (Server::Connection* conn = connection_of(c)) conn->answering.store(false, std::memory_order_relaxed);
         auto* p = static_cast<Server::Pending*>(*state);
         if (!p) return;
         delete p;

@@ -28,6 +28,9 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 [ -n "$URL" ] || fail "the server did not print its URL"
+# The server itself (a child of `timeout`), whose memory the abuse checks watch.
+SERVER_PID=$(cat "/proc/$PID/task/$PID/children" | awk '{print $1}')
+[ -n "$SERVER_PID" ] || fail "cannot find the server's process"
 
 # The bodies: test digit 0 as 784 raw bytes, and as the PNG the server renders of it.
 head -c $((16 + 784)) "$IMAGES" | tail -c 784 > "$TMP/digit.raw"
@@ -48,7 +51,7 @@ load() {  # BODY CONTENT-TYPE
 load "$TMP/digit.raw" application/octet-stream
 load "$TMP/digit.png" image/png
 
-/usr/bin/python3 "$SRC/tests/e2e/serve_abuse.py" "$URL" "$PID" "$TMP/digit.raw" "$LUA" --timeout "$TIMEOUT" \
+/usr/bin/python3 "$SRC/tests/e2e/serve_abuse.py" "$URL" "$SERVER_PID" "$TMP/digit.raw" "$LUA" --timeout "$TIMEOUT" \
   --seconds "$SECONDS_EACH" || fail "abuse checks"
 
 kill -TERM "$PID"
