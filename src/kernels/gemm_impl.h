@@ -500,12 +500,13 @@ struct GemmScratch {
         char* ws = reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(workspace) + 63) & ~uintptr_t(63));
         packed_a = reinterpret_cast<float*>(ws);
         packed_b = packed_a + mc * kc;
-        a_masks = reinterpret_cast<PanelMask*>(packed_b + nc * kc);
+        // (8-byte aligned: nc * kc may be odd)
+        a_masks = reinterpret_cast<PanelMask*>((reinterpret_cast<uintptr_t>(packed_b + nc * kc) + 7) & ~uintptr_t(7));
         b_masks = a_masks + mc / T::MR;
     }
     size_t bytes() const {
         return static_cast<size_t>((mc + nc) * kc) * sizeof(float) +
-               static_cast<size_t>(mc / T::MR + nc / T::NR) * sizeof(PanelMask) + 64;
+               static_cast<size_t>(mc / T::MR + nc / T::NR) * sizeof(PanelMask) + 64 + 8;
     }
 };
 
