@@ -48,6 +48,19 @@ std::string image_format(const uint8_t* d, size_t n) {
 
 namespace {
 
+// stb_image's reason for a failure, printable: for an unknown PNG chunk it quotes the chunk's
+// four bytes as they are in the file (any byte, a newline included).
+std::string printable(const char* reason) {
+    std::string s = reason ? reason : "unknown error";
+    for (char& c : s)
+        if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '?';
+    return s;
+}
+
+}  // namespace
+
+namespace {
+
 // Width and height from the fixed places PNG (IHDR), GIF (logical screen) and BMP (info
 // header) keep them; false for other formats (stb_image's header reader answers for those,
 // but folds its own size refusals into "unknown image type").
@@ -84,10 +97,11 @@ DecodedImage decode_image(const uint8_t* data, size_t size) {
         throw StatusError(Status::ImageTooLarge, pixel_limit_message(hw, hh));
     int w = 0, h = 0, ch = 0;
     if (!stbi_info_from_memory(data, len, &w, &h, &ch))
-        throw StatusError(Status::BadImage, "cannot read the " + img.format + " header: " + stbi_failure_reason());
+        throw StatusError(Status::BadImage, "cannot read the " + img.format + " header: " + printable(stbi_failure_reason()));
     if (over_pixel_limit(w, h)) throw StatusError(Status::ImageTooLarge, pixel_limit_message(w, h));
     uint8_t* px = stbi_load_from_memory(data, len, &w, &h, &ch, 0);
-    if (!px) throw StatusError(Status::BadImage, "cannot decode the " + img.format + " image: " + stbi_failure_reason());
+    if (!px)
+        throw StatusError(Status::BadImage, "cannot decode the " + img.format + " image: " + printable(stbi_failure_reason()));
     img.pixels = std::shared_ptr<const uint8_t>(px, [](const uint8_t* p) { stbi_image_free(const_cast<uint8_t*>(p)); });
     img.width = w;
     img.height = h;

@@ -41,7 +41,8 @@ namespace {
 Response json_response(int status, const json& j) {
     Response r;
     r.status = status;
-    r.body = j.dump();
+    // (bytes of the request quoted in an error message may not be UTF-8: replaced, not thrown)
+    r.body = j.dump(-1, ' ', false, json::error_handler_t::replace);
     return r;
 }
 
@@ -79,7 +80,7 @@ long long micros_since(std::chrono::steady_clock::time_point t0) {
 
 // A value from a request, for an error message: at most 60 characters of it.
 std::string shown(const json& v) {
-    const std::string s = v.dump();
+    const std::string s = v.dump(-1, ' ', false, json::error_handler_t::replace);
     return s.size() > 60 ? s.substr(0, 60) + "..." : s;
 }
 
