@@ -69,6 +69,12 @@ mnist_status mnist_predict_image(mnist_model* model, const uint8_t* pixels, int 
 mnist_status mnist_read_number(mnist_model* model, const uint8_t* pixels, int width, int height, int channels,
                                char* number, size_t capacity, float* confidences);
 
+/* Where the model looks: the gradient of class `cls`'s score (its logit, before the softmax)
+ * with respect to each of the MNIST_PIXELS pixels of a 28x28 image (scaled 0..1), computed by
+ * the engine's automatic differentiation. `gradient` receives MNIST_PIXELS floats; a positive
+ * value means more ink there would raise the score. */
+mnist_status mnist_saliency(mnist_model* model, const uint8_t* pixels, int cls, float* gradient);
+
 /* The MNIST-like 28x28 of an image, without a model. */
 mnist_status mnist_preprocess(const uint8_t* pixels, int width, int height, int channels, uint8_t* out);
 

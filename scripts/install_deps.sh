@@ -17,7 +17,8 @@ PACKAGES=(
   wrk curl                     # bench/serve_throughput.sh
   python3-flask python3-pil    # its Python peer, bench/flask_server.py
   graphviz                     # `mnist graph --png`, DOT check in the tests
-  emscripten                   # the WebAssembly build (kernels tested in node: scripts/test_wasm.sh)
+  emscripten                   # the WebAssembly builds: the unit tests (scripts/test_wasm.sh), the web demo (scripts/build_web.sh)
+  chromium fonts-dejavu-core   # the web demo's tests and browser benchmark (headless, driven by npm's playwright-core)
   clang-14 libclang-rt-14-dev llvm-14   # sanitizer builds and libFuzzer (scripts/test_sanitizers.sh,
                                         # scripts/fuzz.sh); llvm-symbolizer for their reports
   dataset-fashion-mnist        # Fashion-MNIST (same IDX format, gzip): scripts/fetch_fashion_mnist.sh

@@ -43,7 +43,7 @@ int cmd_serve(int argc, char** argv) {
     Args args("serve",
               "Serves the models over HTTP: POST /api/predict (an image, 784 raw bytes or JSON {\"pixels\": [...]}),\n"
               "the KServe v2 endpoints (/v2/...), /healthz, /api/models, /metrics (Prometheus), the test digits\n"
-              "(/digits/random, /digits/N.png), the model files (/models/FILE) and a web page (/). Stops on\n"
+              "(/digits/random, /digits/N.png), the model files (/models/FILE) and the web demo (/). Stops on\n"
               "SIGINT or SIGTERM after answering the requests in flight.");
     args.option("host", "ADDR", "address to listen on (0.0.0.0 or :: for every interface)", "127.0.0.1");
     args.option("port", "P", "TCP port (0: any free port; the URL printed says which)", "8080");
@@ -53,7 +53,7 @@ int cmd_serve(int argc, char** argv) {
                          "                          and FC models)");
     args.option("threads", "T", "request threads (event loops that also run the predictions)",
                 std::to_string(ThreadPool::default_threads()), "t");
-    args.option("web", "DIR", "folder served at / (the web page)", "the shipped web/");
+    args.option("web", "DIR", "folder served at / (the web demo)", "build-web/site, built by scripts/build_web.sh");
     args.option("digits", "DIR", "folder with the MNIST test set for /digits", "data/mnist beside the models");
     args.option("max-body", "BYTES", "largest request body (413 above it)", "1048576");
     args.option("timeout", "S", "seconds each request may take to arrive, and each answer to be taken, before\n"
@@ -83,7 +83,7 @@ int cmd_serve(int argc, char** argv) {
         m.session = on_file(path, [&] { return std::make_unique<Session>(path); });
         config.models.push_back(std::move(m));
     }
-    config.web_dir = args.has("web") ? args.get("web") : shipped_file("web");
+    config.web_dir = args.has("web") ? args.get("web") : web_site_dir();
     if (args.has("digits")) {
         config.digits_dir = args.get("digits");
     } else {
@@ -114,6 +114,10 @@ int cmd_serve(int argc, char** argv) {
     for (const ServedModel& m : api.config().models) names += (names.empty() ? "" : ", ") + m.name;
     std::printf("mnist serve: listening on %s (models: %s; %d threads)\n", server.url().c_str(), names.c_str(),
                 opt.threads);
+    if (api.config().web_dir.empty())
+        std::printf("mnist serve: no web demo at / (scripts/build_web.sh builds it)\n");
+    else
+        std::printf("mnist serve: the web demo at %s (from %s)\n", server.url().c_str(), api.config().web_dir.c_str());
     std::fflush(stdout);
 
     int sig = 0;

@@ -67,6 +67,15 @@ Tensor* Context::new_tensor(DType type, std::initializer_list<int64_t> ne) {
     return new_tensor(type, n, dims);
 }
 
+Tensor* Context::new_op(Op op, DType type, const int64_t* ne, std::initializer_list<Tensor*> srcs) {
+    check(srcs.size() <= static_cast<size_t>(kMaxSrc), "an op has at most kMaxSrc sources");
+    Tensor* t = new_tensor(type, kMaxDims, ne);
+    t->op = op;
+    int i = 0;
+    for (Tensor* s : srcs) t->src[i++] = s;
+    return t;
+}
+
 Tensor* Context::new_view(Tensor* src, size_t offset) {
     Tensor& t = tensors_.emplace_back();
     t.type = src->type;

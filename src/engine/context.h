@@ -23,6 +23,9 @@ public:
     Tensor* new_tensor(DType type, std::initializer_list<int64_t> ne);
     // A tensor that shares `src`'s memory at byte offset `offset`; shape and strides set by the caller.
     Tensor* new_view(Tensor* src, size_t offset);
+    // A graph node: the result of `op` on `srcs` (up to kMaxSrc; null for absent ones), of the
+    // given type and sizes. Builders (engine/ops.h) check the sources and set the op's parameters.
+    Tensor* new_op(Op op, DType type, const int64_t* ne, std::initializer_list<Tensor*> srcs);
 
     std::deque<Tensor>& tensors() { return tensors_; }
     const std::deque<Tensor>& tensors() const { return tensors_; }

@@ -3,6 +3,8 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "engine/op_table.h"
+
 namespace mn {
 
 namespace {
@@ -40,18 +42,8 @@ const char* fill_of(Kind k) {
 namespace {
 // The steps graph rewrites folded into a node (engine/fusion.h), so the picture shows them.
 std::string fused_steps(const Tensor* t) {
-    std::string s;
-    if (t->op == Op::MulMat || t->op == Op::Conv2d) {
-        if (t->src[2]) s += " + bias";
-        if (t->op_params[0]) s += " + relu";
-        if (t->op == Op::MulMat && t->src[3]) s += " + relu_back";
-    }
-    if (t->op == Op::Conv2d && t->op_params[2] > 1)
-        s += " + max_pool_2d " + std::to_string(t->op_params[2]) + "x" + std::to_string(t->op_params[2]);
-    if (t->op == Op::MaxPool2dBackward && t->op_params[2]) s += " + relu_back";
-    if (t->op == Op::Conv2d && t->op_params[3]) s += " (computed by its max_pool_2d)";
-    if (t->op == Op::MaxPool2d && t->op_params[2]) s += " (computes its conv_2d)";
-    return s;
+    const auto fused = op_def(t->op).fused;
+    return fused ? fused(t) : "";
 }
 }  // namespace
 

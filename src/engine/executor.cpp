@@ -8,6 +8,7 @@
 
 #include "engine/error.h"
 #include "engine/forward.h"
+#include "engine/op_table.h"
 
 namespace mn {
 
@@ -59,7 +60,7 @@ namespace {
 constexpr int64_t kSerialWork = 32 * 1024;
 
 bool runs_on_one_thread(const Tensor* t) {
-    if (t->op == Op::Conv2d || t->op == Op::Conv2dBackInput || t->op == Op::Conv2dBackKernel) return false;
+    if (op_def(t->op).always_shared) return false;
     int64_t work = t->nelements();
     for (const Tensor* s : t->src)
         if (s) work = std::max(work, s->nelements());

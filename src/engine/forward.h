@@ -55,10 +55,18 @@ inline float load_f32(const Tensor* t, int64_t i0, int64_t i1, int64_t i2, int64
 // Image x ([C, W, H, N], channels dense) as a convolution's kernels read it (kernels/kernels.h).
 ConvGather image_gather(const Tensor* x, int kw, int kh, int stride, int pad, int64_t ow, int64_t oh);
 
-// Per-op implementations (forward_<family>.cpp).
+// Per-op implementations (forward_<family>.cpp), listed in the op table (engine/op_table.cpp).
 void forward_mul_mat(const ComputeParams& p, Tensor* t);
 size_t forward_mul_mat_work_bytes(const Tensor* t, int nth);
 void forward_add(const ComputeParams& p, Tensor* t);
+void forward_sub(const ComputeParams& p, Tensor* t);
+void forward_mul(const ComputeParams& p, Tensor* t);
+void forward_sqrt(const ComputeParams& p, Tensor* t);
+void forward_rsqrt(const ComputeParams& p, Tensor* t);
+void forward_batch_norm(const ComputeParams& p, Tensor* t);
+void forward_batch_norm_backward(const ComputeParams& p, Tensor* t);
+void forward_batch_norm_backward_gamma(const ComputeParams& p, Tensor* t);
+size_t forward_batch_norm_work_bytes(const Tensor* t, int nth);
 void forward_relu(const ComputeParams& p, Tensor* t);
 void forward_soft_max(const ComputeParams& p, Tensor* t);
 void forward_argmax(const ComputeParams& p, Tensor* t);
@@ -70,6 +78,7 @@ void forward_repeat(const ComputeParams& p, Tensor* t);
 void forward_im2col(const ComputeParams& p, Tensor* t);
 void forward_col2im(const ComputeParams& p, Tensor* t);
 void forward_max_pool_2d(const ComputeParams& p, Tensor* t);
+size_t forward_max_pool_2d_work_bytes(const Tensor* t, int nth);
 void forward_max_pool_2d_backward(const ComputeParams& p, Tensor* t);
 void forward_dropout(const ComputeParams& p, Tensor* t);
 void forward_conv_2d(const ComputeParams& p, Tensor* t);

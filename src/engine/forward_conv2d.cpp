@@ -2,6 +2,7 @@
 // (kernels/conv_direct_impl.h, kernels/conv_weight_grad_impl.h). All three read images in
 // place: no im2col matrix is ever written.
 #include "engine/forward.h"
+#include "engine/op_params.h"
 #include "kernels/kernels.h"
 
 namespace mn {
@@ -16,23 +17,24 @@ int kernel_h(const Tensor* kernel) { return static_cast<int>(kernel->ne[1]); }
 ConvGather back_input_gather(const Tensor* t) {
     const Tensor* dy = t->src[0];
     const Tensor* kernel = t->src[1];
-    return image_gather(dy, kernel_w(kernel), kernel_h(kernel), 1, kernel_w(kernel) - 1 - t->op_params[1], t->ne[1], t->ne[2]);
+    const int pad = params<Conv2dBackParams>(t).pad;
+    return image_gather(dy, kernel_w(kernel), kernel_h(kernel), 1, kernel_w(kernel) - 1 - pad, t->ne[1], t->ne[2]);
 }
 
-// The convolution's own output size (t is smaller when it pools too: op_params[2]).
+// The convolution's own output size (t is smaller when it pools too).
 ConvGather forward_gather(const Tensor* t) {
     const Tensor* kernel = t->src[0];
     const Tensor* x = t->src[1];
-    const int pad = t->op_params[1];
+    const int pad = params<Conv2dParams>(t).pad;
     return image_gather(x, kernel_w(kernel), kernel_h(kernel), 1, pad, x->ne[1] + 2 * pad - kernel_w(kernel) + 1,
                      x->ne[2] + 2 * pad - kernel_h(kernel) + 1);
 }
 
-int pool_of(const Tensor* t) { return t->op == Op::Conv2d ? t->op_params[2] : 0; }
+int pool_of(const Tensor* t) { return params<Conv2dParams>(t).pool; }
 
 ConvGather back_kernel_gather(const Tensor* t) {
     const Tensor* dy = t->src[1];
-    return image_gather(t->src[0], kernel_w(t), kernel_h(t), 1, t->op_params[1], dy->ne[1], dy->ne[2]);
+    return image_gather(t->src[0], kernel_w(t), kernel_h(t), 1, params<Conv2dBackParams>(t).pad, dy->ne[1], dy->ne[2]);
 }
 
 // Floats rounded up to whole cache lines, so that what follows in the scratch stays aligned.
@@ -41,6 +43,11 @@ size_t line_floats(size_t n) { return (n + 15) / 16 * 16; }
 size_t kernel_floats(const Tensor* kernel) { return static_cast<size_t>(kernel->nelements()); }
 
 }  // namespace
+
+// A max pooling that computes its convolution needs the convolution's scratch.
+size_t forward_max_pool_2d_work_bytes(const Tensor* t, int /*nth*/) {
+    return params<MaxPoolParams>(t).computes_conv ? forward_conv_2d_work_bytes(t->src[0], 1) : 0;
+}
 
 size_t forward_conv_2d_work_bytes(const Tensor* t, int /*nth*/) {
     const KernelTable& k = kernels();
@@ -51,8 +58,6 @@ size_t forward_conv_2d_work_bytes(const Tensor* t, int /*nth*/) {
                        sizeof(float) +
                    k.conv_workspace(g);
         }
-        case Op::MaxPool2d:  // one that computes its convolution too
-            return t->op_params[2] ? forward_conv_2d_work_bytes(t->src[0], 1) : 0;
         case Op::Conv2dBackInput:
             return line_floats(kernel_floats(t->src[1])) * sizeof(float) + k.conv_workspace(back_input_gather(t));
         case Op::Conv2dBackKernel:  // this thread's partial sums, then the image scratch
@@ -82,13 +87,13 @@ float* conv_args_of(const ComputeParams& p, const Tensor* t, ConvArgs& a) {
     a.y = static_cast<float*>(t->data);
     a.ldy = a.m;
     a.bias = t->src[2] ? static_cast<const float*>(t->src[2]->data) : nullptr;  // engine/fusion.cpp
-    a.relu = t->op_params[0] != 0;
+    a.relu = params<Conv2dParams>(t).relu != 0;
     return ws;
 }
 }  // namespace
 
 void forward_conv_2d(const ComputeParams& p, Tensor* t) {
-    if (t->op_params[3]) return;  // the max pooling that reads it computes it (engine/fusion.cpp)
+    if (params<Conv2dParams>(t).computed_by_pool) return;  // the max pooling that reads it does (fusion.cpp)
     ConvArgs a;
     float* ws = conv_args_of(p, t, a);
     a.pool = pool_of(t);
@@ -100,12 +105,12 @@ void forward_conv_2d(const ComputeParams& p, Tensor* t) {
     if (a.row_begin < a.row_end) kernels().conv(a, ws);
 }
 
-// A max pooling with op_params[2] set computes the convolution it reads as well, in one pass:
-// every conv row into the convolution's tensor, each window's rows pooled while in L1.
+// A max pooling that computes the convolution it reads as well, in one pass: every conv row
+// into the convolution's tensor, each window's rows pooled while in L1.
 void forward_max_pool_of_conv(const ComputeParams& p, Tensor* t) {
     ConvArgs a;
     float* ws = conv_args_of(p, t->src[0], a);
-    a.pool = t->op_params[0];
+    a.pool = params<MaxPoolParams>(t).k;
     a.pooled = t->f32();
     split_range(t->ne[2] * t->ne[3], p.ith, p.nth, 1, a.row_begin, a.row_end);  // pooled rows
     if (a.row_begin < a.row_end) kernels().conv(a, ws);

@@ -1,4 +1,4 @@
-// Softmax cross-entropy loss and its gradient, plus the gradients of relu and softmax.
+// Softmax cross-entropy loss and its gradient.
 #include <algorithm>
 #include <cmath>
 
@@ -65,42 +65,6 @@ void forward_cross_entropy_loss_backward(const ComputeParams& p, Tensor* t) {
             const double prob = std::exp(double(load_f32(z, c, r.i1, r.i2, r.i3)) - lse);
             dz[c] = static_cast<float>((prob * label_sum - load_f32(y, c, r.i1, r.i2, r.i3)) * k);
         }
-    }
-}
-
-void forward_relu_backward(const ComputeParams& p, Tensor* t) {
-    const Tensor* dy = t->src[0];
-    const Tensor* y = t->src[1];
-    int64_t begin, end;
-    // Rows can be short (a CNN's channels): split in chunks of rows to keep threads apart.
-    split_range(t->nrows(), p.ith, p.nth, 16, begin, end);
-    for (int64_t row = begin; row < end; ++row) {
-        const RowIndex r = row_index(t, row);
-        float* dx = reinterpret_cast<float*>(t->at(0, r.i1, r.i2, r.i3));
-        if (y->nb[0] == sizeof(float) && dy->nb[0] == sizeof(float)) {
-            const float* yr = reinterpret_cast<const float*>(y->at(0, r.i1, r.i2, r.i3));
-            const float* gr = reinterpret_cast<const float*>(dy->at(0, r.i1, r.i2, r.i3));
-            for (int64_t i = 0; i < t->ne[0]; ++i) dx[i] = yr[i] > 0.0f ? gr[i] : 0.0f;
-            continue;
-        }
-        for (int64_t i = 0; i < t->ne[0]; ++i)
-            dx[i] = load_f32(y, i, r.i1, r.i2, r.i3) > 0.0f ? load_f32(dy, i, r.i1, r.i2, r.i3) : 0.0f;
-    }
-}
-
-void forward_soft_max_backward(const ComputeParams& p, Tensor* t) {
-    const Tensor* dy = t->src[0];
-    const Tensor* y = t->src[1];
-    int64_t begin, end;
-    split_range(t->nrows(), p.ith, p.nth, 1, begin, end);
-    for (int64_t row = begin; row < end; ++row) {
-        const RowIndex r = row_index(t, row);
-        double dot = 0.0;
-        for (int64_t i = 0; i < t->ne[0]; ++i)
-            dot += double(load_f32(dy, i, r.i1, r.i2, r.i3)) * load_f32(y, i, r.i1, r.i2, r.i3);
-        float* dx = reinterpret_cast<float*>(t->at(0, r.i1, r.i2, r.i3));
-        for (int64_t i = 0; i < t->ne[0]; ++i)
-            dx[i] = static_cast<float>(load_f32(y, i, r.i1, r.i2, r.i3) * (load_f32(dy, i, r.i1, r.i2, r.i3) - dot));
     }
 }
 

@@ -1,6 +1,7 @@
 #include <algorithm>
 
 #include "engine/forward.h"
+#include "engine/op_params.h"
 #include "kernels/kernels.h"
 
 namespace mn {
@@ -66,8 +67,8 @@ ConvGather image_gather(const Tensor* x, int kw, int kh, int stride, int pad, in
 
 // A mul_mat whose B is an implicit im2col of an image (engine/fusion.cpp).
 ConvGather conv_gather_of(const Tensor* t) {
-    const int32_t* p = t->op_params;  // kw, kh, stride, pad, OW, OH in [2..7]
-    return image_gather(t->src[1], p[2], p[3], p[4], p[5], p[6], p[7]);
+    const MulMatParams p = params<MulMatParams>(t);
+    return image_gather(t->src[1], p.kw, p.kh, p.stride, p.pad, p.ow, p.oh);
 }
 
 size_t forward_mul_mat_work_bytes(const Tensor* t, int nth) {
@@ -79,7 +80,8 @@ size_t forward_mul_mat_work_bytes(const Tensor* t, int nth) {
 void forward_mul_mat(const ComputeParams& p, Tensor* t) {
     const Tensor* a = t->src[0];
     const Tensor* b = t->src[1];
-    const bool implicit_conv = t->op_params[1] != 0;
+    const MulMatParams mp = params<MulMatParams>(t);
+    const bool implicit_conv = mp.implicit_conv != 0;
     const ConvGather gather = implicit_conv ? conv_gather_of(t) : ConvGather{};
     const int64_t m = t->ne[0], n = t->ne[1], k = a->ne[0];
     const bool by_columns = split_by_columns(n, p.nth);
@@ -115,10 +117,10 @@ void forward_mul_mat(const ComputeParams& p, Tensor* t) {
             g.ldb = static_cast<int64_t>(b->nb[g.b_trans ? 0 : 1] / sizeof(float));
             g.c = reinterpret_cast<float*>(t->at(0, 0, i2, i3));
             g.ldc = static_cast<int64_t>(t->nb[1] / sizeof(float));
-            // Fused epilogue (engine/fusion.cpp): src[2] is a bias per row, op_params[0] = relu,
-            // src[3] a relu's output that gates the result (relu_backward).
+            // Fused epilogue (engine/fusion.cpp): src[2] is a bias per row, then relu, and src[3]
+            // a relu's output that gates the result (relu_backward).
             g.bias = t->src[2] ? static_cast<const float*>(t->src[2]->data) : nullptr;
-            g.relu = t->op_params[0] != 0;
+            g.relu = mp.relu != 0;
             if (const Tensor* gate = t->src[3]) {
                 g.gate = reinterpret_cast<const float*>(gate->at(0, 0, i2, i3));
                 g.ldgate = static_cast<int64_t>(gate->nb[1] / sizeof(float));

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "engine/forward.h"
+#include "engine/op_params.h"
 #include "engine/ops.h"
 #include "kernels/kernels.h"
 
@@ -44,13 +45,13 @@ size_t forward_sum_to_work_bytes(const Tensor* t, int nth) {
 
 void forward_scale(const ComputeParams& p, Tensor* t) {
     const Tensor* a = t->src[0];
-    const float s = op_param_f32(t, 0);
+    const ScaleParams sp = params<ScaleParams>(t);
     int64_t begin, end;
     split_range(t->nrows(), p.ith, p.nth, 1, begin, end);
     for (int64_t row = begin; row < end; ++row) {
         const RowIndex r = row_index(t, row);
         float* y = reinterpret_cast<float*>(t->at(0, r.i1, r.i2, r.i3));
-        for (int64_t i = 0; i < t->ne[0]; ++i) y[i] = s * load_f32(a, i, r.i1, r.i2, r.i3);
+        for (int64_t i = 0; i < t->ne[0]; ++i) y[i] = sp.s * load_f32(a, i, r.i1, r.i2, r.i3) + sp.offset;
     }
 }
 

@@ -1,4 +1,4 @@
-// Row-wise reductions: softmax and argmax along ne[0].
+// Row-wise ops along ne[0]: softmax, its gradient, and argmax.
 #include <cmath>
 
 #include "engine/forward.h"
@@ -47,6 +47,22 @@ void forward_argmax(const ComputeParams& p, Tensor* t) {
             }
         }
         out[row] = static_cast<int32_t>(best);
+    }
+}
+
+void forward_soft_max_backward(const ComputeParams& p, Tensor* t) {
+    const Tensor* dy = t->src[0];
+    const Tensor* y = t->src[1];
+    int64_t begin, end;
+    split_range(t->nrows(), p.ith, p.nth, 1, begin, end);
+    for (int64_t row = begin; row < end; ++row) {
+        const RowIndex r = row_index(t, row);
+        double dot = 0.0;
+        for (int64_t i = 0; i < t->ne[0]; ++i)
+            dot += double(load_f32(dy, i, r.i1, r.i2, r.i3)) * load_f32(y, i, r.i1, r.i2, r.i3);
+        float* dx = reinterpret_cast<float*>(t->at(0, r.i1, r.i2, r.i3));
+        for (int64_t i = 0; i < t->ne[0]; ++i)
+            dx[i] = static_cast<float>(load_f32(y, i, r.i1, r.i2, r.i3) * (load_f32(dy, i, r.i1, r.i2, r.i3) - dot));
     }
 }
 

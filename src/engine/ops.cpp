@@ -3,18 +3,11 @@
 #include <algorithm>
 
 #include "engine/error.h"
+#include "engine/op_params.h"
 
 namespace mn {
 
 namespace {
-
-Tensor* new_result(Context& ctx, Op op, DType type, const int64_t* ne, Tensor* a, Tensor* b = nullptr) {
-    Tensor* t = ctx.new_tensor(type, kMaxDims, ne);
-    t->op = op;
-    t->src[0] = a;
-    t->src[1] = b;
-    return t;
-}
 
 std::string shapes_of(const Tensor* a, const Tensor* b) {
     return a->shape_string() + " and " + b->shape_string();
@@ -37,35 +30,50 @@ Tensor* mul_mat(Context& ctx, Tensor* a, Tensor* b) {
               "mul_mat: operand " + t->shape_string() + " has neither contiguous rows nor columns (use cont)");
     require_f32(a, "mul_mat");
     const int64_t ne[kMaxDims] = {a->ne[1], b->ne[1], b->ne[2], b->ne[3]};
-    return new_result(ctx, Op::MulMat, DType::F32, ne, a, b);
+    Tensor* t = ctx.new_op(Op::MulMat, DType::F32, ne, {a, b});
+    set_params(t, MulMatParams{});
+    return t;
 }
 
-Tensor* add(Context& ctx, Tensor* a, Tensor* b) {
-    require_f32(a, "add");
-    require_f32(b, "add");
+namespace {
+// An element-wise op of two tensors that broadcast against each other.
+Tensor* binary(Context& ctx, Op op, Tensor* a, Tensor* b) {
+    require_f32(a, op_name(op));
+    require_f32(b, op_name(op));
     int64_t ne[kMaxDims];
     for (int i = 0; i < kMaxDims; ++i) {
         ne[i] = std::max(a->ne[i], b->ne[i]);
         check((a->ne[i] == ne[i] || a->ne[i] == 1) && (b->ne[i] == ne[i] || b->ne[i] == 1),
-              "add: cannot broadcast " + shapes_of(a, b));
+              std::string(op_name(op)) + ": cannot broadcast " + shapes_of(a, b));
     }
-    return new_result(ctx, Op::Add, DType::F32, ne, a, b);
+    return ctx.new_op(op, DType::F32, ne, {a, b});
 }
+Tensor* unary(Context& ctx, Op op, Tensor* a) {
+    require_f32(a, op_name(op));
+    return ctx.new_op(op, DType::F32, a->ne, {a});
+}
+}  // namespace
+
+Tensor* add(Context& ctx, Tensor* a, Tensor* b) { return binary(ctx, Op::Add, a, b); }
+Tensor* sub(Context& ctx, Tensor* a, Tensor* b) { return binary(ctx, Op::Sub, a, b); }
+Tensor* mul(Context& ctx, Tensor* a, Tensor* b) { return binary(ctx, Op::Mul, a, b); }
+Tensor* sqrt(Context& ctx, Tensor* a) { return unary(ctx, Op::Sqrt, a); }
+Tensor* rsqrt(Context& ctx, Tensor* a) { return unary(ctx, Op::Rsqrt, a); }
 
 Tensor* relu(Context& ctx, Tensor* a) {
     require_f32(a, "relu");
-    return new_result(ctx, Op::Relu, DType::F32, a->ne, a);
+    return ctx.new_op(Op::Relu, DType::F32, a->ne, {a});
 }
 
 Tensor* soft_max(Context& ctx, Tensor* a) {
     require_f32(a, "soft_max");
-    return new_result(ctx, Op::SoftMax, DType::F32, a->ne, a);
+    return ctx.new_op(Op::SoftMax, DType::F32, a->ne, {a});
 }
 
 Tensor* argmax(Context& ctx, Tensor* a) {
     require_f32(a, "argmax");
     const int64_t ne[kMaxDims] = {a->ne[1], a->ne[2], a->ne[3], 1};
-    return new_result(ctx, Op::Argmax, DType::I32, ne, a);
+    return ctx.new_op(Op::Argmax, DType::I32, ne, {a});
 }
 
 Tensor* reshape(Context& ctx, Tensor* a, std::initializer_list<int64_t> shape) {
@@ -98,7 +106,6 @@ Tensor* view(Context& ctx, Tensor* a, std::initializer_list<int64_t> shape, std:
     check(offset + t->nbytes() <= a->nbytes(), "view: reaches past its source");
     t->op = Op::View;
     t->src[0] = a;
-    t->op_params[0] = static_cast<int32_t>(offset);
     return t;
 }
 
@@ -110,11 +117,13 @@ Tensor* permute(Context& ctx, Tensor* a, int ax0, int ax1, int ax2, int ax3) {
         seen[ax] = true;
     }
     Tensor* t = ctx.new_view(a, 0);
+    PermuteParams p;
     for (int i = 0; i < kMaxDims; ++i) {
         t->ne[axes[i]] = a->ne[i];
         t->nb[axes[i]] = a->nb[i];
-        t->op_params[i] = axes[i];
+        p.axes[i] = axes[i];
     }
+    set_params(t, p);
     t->op = Op::Permute;
     t->src[0] = a;
     return t;
@@ -122,6 +131,6 @@ Tensor* permute(Context& ctx, Tensor* a, int ax0, int ax1, int ax2, int ax3) {
 
 Tensor* transpose(Context& ctx, Tensor* a) { return permute(ctx, a, 1, 0, 2, 3); }
 
-Tensor* cont(Context& ctx, Tensor* a) { return new_result(ctx, Op::Cont, a->type, a->ne, a); }
+Tensor* cont(Context& ctx, Tensor* a) { return ctx.new_op(Op::Cont, a->type, a->ne, {a}); }
 
 }  // namespace mn

@@ -19,7 +19,9 @@ LrSchedule parse_schedule(const std::string& name) {
     if (name == "none" || name == "constant") return LrSchedule::Constant;
     if (name == "step") return LrSchedule::Step;
     if (name == "cosine") return LrSchedule::Cosine;
-    throw Error("unknown learning-rate schedule '" + name + "' (expected none, step or cosine)");
+    if (name == "onecycle") return LrSchedule::OneCycle;
+    if (name == "linear") return LrSchedule::Linear;
+    throw Error("unknown learning-rate schedule '" + name + "' (expected none, step, cosine, onecycle or linear)");
 }
 
 const char* schedule_name(LrSchedule s) {
@@ -27,6 +29,8 @@ const char* schedule_name(LrSchedule s) {
         case LrSchedule::Constant: return "none";
         case LrSchedule::Step: return "step";
         case LrSchedule::Cosine: return "cosine";
+        case LrSchedule::OneCycle: return "onecycle";
+        case LrSchedule::Linear: return "linear";
     }
     return "?";
 }
@@ -50,6 +54,18 @@ float Optimizer::learning_rate() const {
         case LrSchedule::Cosine: {
             const double frac = std::min(1.0, double(t_) / double(std::max<int64_t>(1, config_.total_steps)));
             return static_cast<float>(config_.lr * 0.5 * (1.0 + std::cos(M_PI * frac)));
+        }
+        case LrSchedule::OneCycle:
+        case LrSchedule::Linear: {
+            // Up over the warm-up, then down over the rest: `frac` of the way through each phase.
+            const int64_t up = std::max<int64_t>(1, config_.warmup_steps);
+            const int64_t down = std::max<int64_t>(1, config_.total_steps - up);
+            const bool rising = t_ < up;
+            const double frac = std::min(1.0, rising ? double(t_) / double(up) : double(t_ - up) / double(down));
+            if (config_.schedule == LrSchedule::Linear) return static_cast<float>(config_.lr * (rising ? frac : 1.0 - frac));
+            const double low = rising ? config_.lr / 25.0 : config_.lr / 25.0 / 1e4;  // PyTorch's OneCycleLR
+            const double cos_in = 0.5 * (1.0 - std::cos(M_PI * frac));                  // 0 -> 1
+            return static_cast<float>(rising ? low + (config_.lr - low) * cos_in : config_.lr - (config_.lr - low) * cos_in);
         }
     }
     return config_.lr;

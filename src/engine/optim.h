@@ -13,7 +13,7 @@ namespace mn {
 class Executor;
 
 enum class OptimizerKind { Sgd, AdamW };
-enum class LrSchedule { Constant, Step, Cosine };
+enum class LrSchedule { Constant, Step, Cosine, OneCycle, Linear };
 
 struct OptimizerConfig {
     OptimizerKind kind = OptimizerKind::AdamW;
@@ -26,12 +26,15 @@ struct OptimizerConfig {
     LrSchedule schedule = LrSchedule::Constant;
     int64_t step_every = 1;     // Step: multiply the rate by `gamma` every this many steps
     float gamma = 0.1f;
-    int64_t total_steps = 1;    // Cosine: the rate falls to 0 over this many steps
+    int64_t total_steps = 1;    // Cosine, OneCycle, Linear: the rate falls to (about) 0 over this many steps
+    // OneCycle: from lr / 25 up to lr over the first warmup_steps (half a cosine), then down to
+    // lr / 250000 (another); Linear: from 0 up to lr, then down to 0, in straight lines.
+    int64_t warmup_steps = 0;
 };
 
 OptimizerKind parse_optimizer(const std::string& name);  // "sgd" | "adamw" | "adam" (= adamw, no decay)
 const char* optimizer_name(OptimizerKind kind);
-LrSchedule parse_schedule(const std::string& name);  // "none" | "step" | "cosine"
+LrSchedule parse_schedule(const std::string& name);  // "none" | "step" | "cosine" | "onecycle" | "linear"
 const char* schedule_name(LrSchedule s);
 
 class Optimizer {

@@ -4,23 +4,6 @@
 
 namespace mn {
 
-namespace {
-constexpr const char* kOpNames[] = {
-    "none",        "reshape",    "view",        "permute",     "cont",
-    "add",         "scale",      "mul_mat",     "relu",        "soft_max",
-    "argmax",      "sum_to",     "repeat",      "im2col",      "col2im",
-    "conv_2d",     "max_pool_2d", "dropout",    "cross_entropy_loss", "relu_back", "soft_max_back",
-    "max_pool_2d_back", "cross_entropy_loss_back", "conv_2d_back_input", "conv_2d_back_kernel",
-};
-static_assert(sizeof(kOpNames) / sizeof(kOpNames[0]) == static_cast<size_t>(Op::Count_));
-}  // namespace
-
-const char* op_name(Op op) { return kOpNames[static_cast<size_t>(op)]; }
-
-bool op_is_view(Op op) {
-    return op == Op::Reshape || op == Op::View || op == Op::Permute;
-}
-
 size_t Tensor::nbytes() const {
     if (nelements() == 0) return 0;
     const DTypeInfo& info = dtype_info(type);

@@ -12,7 +12,7 @@
 namespace mn {
 
 constexpr int kMaxDims = 4;
-constexpr int kMaxSrc = 4;
+constexpr int kMaxSrc = 5;
 constexpr int kMaxOpParams = 8;
 
 enum class Op : uint8_t {
@@ -24,6 +24,10 @@ enum class Op : uint8_t {
     Cont,
     // arithmetic
     Add,
+    Sub,
+    Mul,
+    Sqrt,
+    Rsqrt,
     Scale,
     MulMat,
     Relu,
@@ -37,6 +41,7 @@ enum class Op : uint8_t {
     Conv2d,
     MaxPool2d,
     Dropout,
+    BatchNorm,
     // loss
     CrossEntropyLoss,
     // gradients of the ops above (made by autodiff)
@@ -46,15 +51,20 @@ enum class Op : uint8_t {
     CrossEntropyLossBackward,
     Conv2dBackInput,
     Conv2dBackKernel,
+    BatchNormBackward,
+    BatchNormBackGamma,
     Count_  // keep last
 };
 
+// From the op table (engine/op_table.h): the op's name, and whether its result aliases a
+// source's data (no compute, no allocation of its own).
 const char* op_name(Op op);
-// True for ops whose result aliases a source's data (no compute, no allocation of their own).
 bool op_is_view(Op op);
 
 enum TensorFlag : uint32_t {
     kFlagParam = 1u << 0,   // trainable parameter (autodiff computes its gradient)
+    kFlagState = 1u << 3,   // model state that is not trained (batch norm's running statistics):
+                            // saved with the model, updated by the ops that read it, no gradient
     kFlagInput = 1u << 1,   // filled by the caller before each evaluation
     kFlagOutput = 1u << 2,  // read by the caller after evaluation: its memory is never reused
 };

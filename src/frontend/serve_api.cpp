@@ -333,9 +333,12 @@ Response ServeApi::file(const Request& req) {
         const std::string name = req.path.substr(std::strlen("/models/"));
         for (const ServedModel& m : config_.models)
             if (m.path.substr(m.path.rfind('/') + 1) == name) path = m.path;
-    } else {
-        path = resolve_in(config_.web_dir, req.path == "/" ? "index.html" : req.path.substr(1));
     }
+    // Anything else, and the web demo's own copies of models this server does not serve, from
+    // the web folder.
+    if (path.empty() && config_.web_dir.empty())
+        return error(404, "not found: " + req.path + " (no web demo here: scripts/build_web.sh builds it)");
+    if (path.empty()) path = resolve_in(config_.web_dir, req.path == "/" ? "index.html" : req.path.substr(1));
     if (path.empty()) return error(404, "not found: " + req.path);
     try {
         const MappedFile f(path);

@@ -7,7 +7,7 @@
 //   GET  /healthz, /api/models, /metrics      liveness, the models, Prometheus counters
 //   GET  /digits/random, /digits/N.png        MNIST test digits (the page's "random digit")
 //   GET  /models/FILE                         the model files being served
-//   GET  /, /FILE                             the web page and its files (a folder)
+//   GET  /, /FILE                             the web demo and its files (a folder)
 // Errors are JSON {"error": "..."} with 400, 404, 405, 413 or 415.
 #include <memory>
 #include <string>
@@ -29,7 +29,7 @@ struct ServedModel {
 
 struct ServeConfig {
     std::vector<ServedModel> models;  // the first is the default
-    std::string web_dir;              // served at /
+    std::string web_dir;              // served at / ("" = none)
     std::string digits_dir;           // t10k-images/labels-idx*-ubyte for /digits ("" = none)
 };
 

@@ -38,6 +38,8 @@ std::string content_type_for(const std::string& path) {
     if (ext == "js") return "text/javascript; charset=utf-8";
     if (ext == "css") return "text/css; charset=utf-8";
     if (ext == "json") return "application/json";
+    if (ext == "wasm") return "application/wasm";  // compiled while it downloads
+    if (ext == "webmanifest") return "application/manifest+json";
     if (ext == "png") return "image/png";
     if (ext == "svg") return "image/svg+xml";
     if (ext == "ico") return "image/x-icon";

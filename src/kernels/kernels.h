@@ -119,6 +119,12 @@ struct KernelTable {
                                   bool positive_only);
     // acc[i] += sum over r < rows of x[r*c + i] (x dense): column sums, as a bias gradient.
     void (*sum_rows)(const float* x, int64_t rows, int64_t c, double* acc);
+    // Batch normalisation over dense [c, pixels] activations: per-channel sums added to acc,
+    // acc[0, c) sum x, [c, 2c) sum x^2 and, with dy, [2c, 3c) sum dy, [3c, 4c) sum dy * x; and
+    // y = a * u + b (+ k * w when w is given) with a, b, k per channel, clamped at 0 with relu.
+    void (*channel_moments)(const float* x, const float* dy, int64_t pixels, int64_t c, double* acc);
+    void (*channel_affine)(float* y, const float* u, const float* w, const float* a, const float* b, const float* k,
+                           int64_t pixels, int64_t c, bool relu);
     void (*add)(float* y, const float* a, const float* b, int64_t n);
     void (*relu)(float* y, const float* x, int64_t n);
     // y[i] = x[i] * scale if hash(key, first + i) >> 40 >= threshold, else 0 (engine/ops.h: dropout).

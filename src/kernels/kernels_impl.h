@@ -110,6 +110,7 @@ void relu(float* y, const float* x, int64_t n) {
 #include "kernels/pool_impl.h"
 #include "kernels/conv_direct_impl.h"
 #include "kernels/conv_weight_grad_impl.h"
+#include "kernels/norm_impl.h"
 
 }  // namespace
 
@@ -130,6 +131,8 @@ const KernelTable& table() {
         .max_pool_row = max_pool_row,
         .max_pool_backward_row = max_pool_backward_row,
         .sum_rows = sum_rows,
+        .channel_moments = channel_moments,
+        .channel_affine = channel_affine,
         .add = add,
         .relu = relu,
         .dropout = dropout,

@@ -30,6 +30,8 @@ void set_training_metadata(Model& m, const TrainConfig& c, const std::string& da
     m.set_meta("training.val_split", gguf::Value::f64(c.val_split));
     m.set_meta("training.seed", gguf::Value::u64(c.seed));
     m.set_meta("training.augment_shift", gguf::Value::i32(c.augment_shift));
+    m.set_meta("training.label_smoothing", gguf::Value::f64(c.label_smoothing));
+    m.set_meta("training.schedule_warmup_steps", gguf::Value::i64(c.optimizer.warmup_steps));
     m.set_meta("training.data", gguf::Value::str(data_name));
 }
 
@@ -51,6 +53,8 @@ TrainConfig training_config_of(const Model& m, const TrainConfig& fallback) {
     if (const auto* v = m.meta("training.val_split")) c.val_split = v->as_float();
     if (const auto* v = m.meta("training.seed")) c.seed = static_cast<uint64_t>(v->as_int());
     if (const auto* v = m.meta("training.augment_shift")) c.augment_shift = static_cast<int>(v->as_int());
+    if (const auto* v = m.meta("training.label_smoothing")) c.label_smoothing = v->as_float();
+    if (const auto* v = m.meta("training.schedule_warmup_steps")) c.optimizer.warmup_steps = v->as_int();
     return c;
 }
 

@@ -67,19 +67,17 @@ void Predictor::pack_weights() {
     }
 }
 
-namespace {
-// uint8 pixels to [0, 1]. __restrict tells the compiler the bytes do not alias the floats, so
-// it vectorises the loop (a uint8_t pointer may alias anything otherwise).
-void scale_pixels(const uint8_t* __restrict in, float* __restrict out, int64_t n) {
-    for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(in[i]) * (1.0f / 255.0f);
+// __restrict tells the compiler the bytes do not alias the floats, so it vectorises the loop
+// (a uint8_t pointer may alias anything otherwise).
+void pixels_to_floats(const uint8_t* __restrict pixels, float* __restrict out, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(pixels[i]) * (1.0f / 255.0f);
 }
-}  // namespace
 
 void Predictor::run(const uint8_t* pixels, int64_t n) {
     check(n >= 0 && n <= batch_, "too many images for the batch");
     const int64_t np = n_pixels();
     executor_.parallel_for(n, 16, [&](int64_t begin, int64_t end) {
-        scale_pixels(pixels + begin * np, g_.images->f32() + begin * np, (end - begin) * np);
+        pixels_to_floats(pixels + begin * np, g_.images->f32() + begin * np, (end - begin) * np);
     });
     float* x = g_.images->f32();
     std::memset(x + n * np, 0, static_cast<size_t>((batch_ - n) * np) * sizeof(float));

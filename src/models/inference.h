@@ -27,6 +27,9 @@ InferenceGraph build_inference_graph(Context& ctx, const Model& m, int64_t batch
 // Number of input pixels the model takes (784 for MNIST).
 int64_t model_input_pixels(const Model& m);
 
+// n uint8 pixels (0..255) to the floats a model reads (0..1).
+void pixels_to_floats(const uint8_t* pixels, float* out, int64_t n);
+
 class Predictor {
 public:
     Predictor(const Model& model, int64_t batch, Executor& executor);

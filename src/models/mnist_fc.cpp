@@ -47,6 +47,22 @@ public:
 
     int64_t n_classes(const Model& m) const override { return m.meta_int("mnist-fc.n_classes", 10); }
     int64_t n_pixels(const Model& m) const override { return m.meta_int("mnist-fc.n_input", 784); }
+
+    // The seeds': Adam 1e-3, batch 1000, 30 epochs.
+    TrainRecipe recipe(const std::string&) const override {
+        TrainRecipe r;
+        r.epochs = 30;
+        r.batch = 1000;
+        r.val_split = 0.05;
+        return r;
+    }
+
+    // PyTorch's nn.Linear layers fc1, fc2: the same names and, in ggml's order, the same layout.
+    bool is_state_dict_of(const std::vector<std::string>& names) const override {
+        for (const std::string& n : names)
+            if (n == "fc1.weight") return true;
+        return false;
+    }
 };
 
 }  // namespace

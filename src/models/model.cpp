@@ -44,7 +44,7 @@ int64_t Model::n_params() const {
     return n;
 }
 
-void validate_model(const Model& m) {
+void validate_model(Model& m) {
     const Architecture& arch = find_architecture(m.arch);
     const std::vector<ParamSpec> specs = arch.param_specs(m);
     for (const ParamSpec& spec : specs) {
@@ -65,6 +65,10 @@ void validate_model(const Model& m) {
         bool known = false;
         for (const ParamSpec& spec : specs) known = known || spec.name == t->name;
         check(known, "unexpected tensor '" + std::string(t->name) + "' for architecture " + m.arch);
+    }
+    for (const ParamSpec& spec : specs) {
+        Tensor* t = m.find(spec.name);
+        t->flags = (t->flags & ~(kFlagParam | kFlagState)) | (spec.state ? kFlagState : kFlagParam);
     }
 }
 

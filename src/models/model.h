@@ -3,6 +3,7 @@
 // and named parameter tensors. Weights read from GGUF point straight into the file's memory
 // map; weights read from other formats (or trained) live in the model's own arena.
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,7 +16,8 @@ struct Model {
     std::string arch;           // "mnist-fc", "mnist-cnn"
     std::string source_format;  // where it came from: "gguf", "legacy ggml", "pytorch state_dict"
     std::vector<gguf::KeyValue> metadata;  // everything but the tensors, in file order
-    std::vector<Tensor*> params;           // in file order
+    // Every tensor, in file order: trained parameters (kFlagParam) and state (kFlagState).
+    std::vector<Tensor*> params;
 
     std::unique_ptr<Context> ctx;       // owns the tensors (and their data, unless mapped)
     std::shared_ptr<const void> backing;  // keeps a memory map alive while tensors point into it
@@ -28,12 +30,15 @@ struct Model {
     int64_t n_params() const;  // total number of parameters (elements)
 };
 
-// What an architecture expects of one parameter tensor.
+// What an architecture expects of one tensor of the model.
 struct ParamSpec {
     std::string name;
     int n_dims;
     int64_t ne[kMaxDims];
     int64_t fan_in;  // inputs feeding each output unit: sets the scale of the initial weights
+    // A constant initial value instead (batch norm's scale 1, shift 0, running mean 0, variance 1).
+    std::optional<float> initial;
+    bool state = false;  // not trained (kFlagState): updated by the ops that read it, no gradient
 };
 
 // What a forward pass needs beyond the weights.
@@ -42,7 +47,20 @@ struct ForwardOptions {
     Tensor* dropout_seed = nullptr;  // i32 [2], set per step (training only)
 };
 
-// One network family. Graph builders read like the math; everything else is data.
+// How a network trains when `mnist train` is given no options: its published recipe.
+struct TrainRecipe {
+    int64_t epochs = 10, batch = 128;
+    double lr = 1e-3, val_split = 0.1;
+    int augment_shift = 0;            // random shifts of up to this many pixels
+    std::string optimizer = "adam";   // engine/optim.h names
+    std::string schedule = "none";
+    double warmup = 0.0;              // share of the steps that warm the rate up (onecycle, linear)
+    double label_smoothing = 0.0;
+};
+
+// One network family. Graph builders read like the math; everything else is data. What is
+// known about the network — its tensors, presets, recipe, and how a PyTorch state_dict of it
+// names things — lives in its Architecture, nowhere else.
 class Architecture {
 public:
     virtual ~Architecture() = default;
@@ -58,6 +76,16 @@ public:
     virtual Tensor* logits(Context& ctx, const Model& m, Tensor* images, const ForwardOptions& opt = {}) const = 0;
     virtual int64_t n_classes(const Model& m) const = 0;
     virtual int64_t n_pixels(const Model& m) const = 0;
+    // The default training recipe of a preset.
+    virtual TrainRecipe recipe(const std::string& preset) const = 0;
+    // Whether a PyTorch state_dict with these tensor names holds this network.
+    virtual bool is_state_dict_of(const std::vector<std::string>& names) const = 0;
+    // A state_dict tensor's name in our files, with its sizes (innermost first) adjusted where
+    // our layout differs; "" to leave the tensor out (PyTorch's bookkeeping).
+    virtual std::string from_pytorch(const std::string& name, std::vector<int64_t>& ne) const {
+        (void)ne;
+        return name;
+    }
 };
 
 const Architecture& find_architecture(const std::string& name);  // throws for unknown names
@@ -72,7 +100,8 @@ Model create_model(const std::string& arch, std::vector<gguf::KeyValue> hparams,
 void make_trainable(Model& m);
 
 // Checks m.params against the architecture's specs: every tensor present, right shape, a
-// supported type, no extra tensors. Throws Error naming the first problem.
-void validate_model(const Model& m);
+// supported type, finite values, no extra tensors (throws Error naming the first problem); then
+// marks each tensor a trained parameter (kFlagParam) or state (kFlagState), as its spec says.
+void validate_model(Model& m);
 
 }  // namespace mn

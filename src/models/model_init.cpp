@@ -1,4 +1,5 @@
 // New models (random initialisation) and trainable copies of loaded ones.
+#include <algorithm>
 #include <cstring>
 #include <random>
 
@@ -26,11 +27,15 @@ Model create_model(const std::string& arch_name, std::vector<gguf::KeyValue> hpa
     for (const ParamSpec& s : specs) {
         Tensor* t = m.ctx->new_tensor(DType::F32, s.n_dims, s.ne);
         t->set_name(s.name);
-        t->flags |= kFlagParam;
+        t->flags |= s.state ? kFlagState : kFlagParam;
+        m.params.push_back(t);
+        if (s.initial) {
+            std::fill(t->f32(), t->f32() + t->nelements(), *s.initial);
+            continue;
+        }
         const double bound = 1.0 / std::sqrt(double(s.fan_in));
         std::uniform_real_distribution<double> u(-bound, bound);
         for (int64_t i = 0; i < t->nelements(); ++i) t->f32()[i] = static_cast<float>(u(rng));
-        m.params.push_back(t);
     }
     return m;
 }
@@ -47,7 +52,7 @@ void make_trainable(Model& m) {
         Tensor* copy = ctx->new_tensor(t->type, kMaxDims, t->ne);
         std::memcpy(copy->data, t->data, t->nbytes());
         copy->set_name(t->name);
-        copy->flags = t->flags | kFlagParam;
+        copy->flags = t->flags;
         t = copy;
     }
     m.ctx = std::move(ctx);

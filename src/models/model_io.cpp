@@ -27,7 +27,6 @@ Tensor* add_copied(Model& m, const std::string& name, int n_dims, const int64_t*
     Tensor* t = m.ctx->new_tensor(DType::F32, n_dims, ne);
     std::memcpy(t->data, values, t->nbytes());
     t->set_name(name);
-    t->flags |= kFlagParam;
     m.params.push_back(t);
     return t;
 }
@@ -46,7 +45,6 @@ Model model_from_gguf(const std::shared_ptr<const gguf::File>& file, const std::
         Tensor* t = m.ctx->new_tensor(info.type, info.n_dims, info.ne);
         t->data = const_cast<uint8_t*>(info.data);  // read-only map; weights are never written in place
         t->set_name(info.name);
-        t->flags |= kFlagParam;
         m.params.push_back(t);
     }
     m.backing = file;
@@ -83,10 +81,10 @@ Model load_legacy(std::span<const uint8_t> file) {
 
 // Which of our architectures a state_dict's tensor names belong to.
 std::string arch_of_state_dict(const std::vector<NamedArray>& arrays) {
-    for (const NamedArray& a : arrays) {
-        if (a.name == "fc1.weight") return "mnist-fc";
-        if (a.name == "conv1.kernel" || a.name == "conv1.weight") return "mnist-cnn";
-    }
+    std::vector<std::string> names;
+    for (const NamedArray& a : arrays) names.push_back(a.name);
+    for (const std::string& arch : architecture_names())
+        if (find_architecture(arch).is_state_dict_of(names)) return arch;
     throw Error("state_dict does not look like a known network (no 'fc1.weight' or 'conv1.weight')");
 }
 
@@ -95,29 +93,27 @@ Model load_torch(std::span<const uint8_t> file) {
     Model m;
     m.source_format = "pytorch state_dict";
     m.arch = arch_of_state_dict(arrays);
+    const Architecture& arch = find_architecture(m.arch);
+    // Our names and sizes (PyTorch lists sizes outermost first, ggml's ne[] innermost first; the
+    // bytes agree), without what we do not keep.
+    struct Kept {
+        std::string name;
+        std::vector<int64_t> ne;
+        const NamedArray* array;
+    };
+    std::vector<Kept> kept;
     size_t bytes = 0;
-    std::vector<std::vector<int64_t>> dims;
     for (const NamedArray& a : arrays) {
-        check(!a.shape.empty() && a.shape.size() <= kMaxDims,
+        std::vector<int64_t> ne(a.shape.rbegin(), a.shape.rend());
+        std::string name = arch.from_pytorch(a.name, ne);
+        if (name.empty()) continue;
+        check(!ne.empty() && ne.size() <= kMaxDims,
               "tensor '" + a.name + "' has " + std::to_string(a.shape.size()) + " dimensions (1 to 4 supported)");
-        // PyTorch lists sizes outermost first; ggml's ne[] innermost first. The bytes agree.
-        dims.emplace_back(a.shape.rbegin(), a.shape.rend());
-        bytes += Context::tensor_arena_bytes(DType::F32, int(dims.back().size()), dims.back().data());
+        bytes += Context::tensor_arena_bytes(DType::F32, int(ne.size()), ne.data());
+        kept.push_back({std::move(name), std::move(ne), &a});
     }
     m.ctx = std::make_unique<Context>(bytes);
-    for (size_t i = 0; i < arrays.size(); ++i) {
-        std::string name = arrays[i].name;
-        std::vector<int64_t>& ne = dims[i];
-        // tools/train_cnn.py names layers as we do, but PyTorch calls a kernel "weight" and keeps
-        // a conv bias 1-D; our files follow ggml: convN.kernel and a [1, 1, C] bias.
-        if (m.arch == "mnist-cnn" && name.rfind("conv", 0) == 0) {
-            if (name.size() > 7 && name.compare(name.size() - 7, 7, ".weight") == 0)
-                name = name.substr(0, name.size() - 7) + ".kernel";
-            if (name.size() > 5 && name.compare(name.size() - 5, 5, ".bias") == 0 && ne.size() == 1)
-                ne = {1, 1, ne[0]};
-        }
-        add_copied(m, name, int(ne.size()), ne.data(), arrays[i].data.data());
-    }
+    for (const Kept& k : kept) add_copied(m, k.name, int(k.ne.size()), k.ne.data(), k.array->data.data());
     return m;
 }
 

@@ -85,15 +85,18 @@ std::vector<std::pair<Tensor*, const Tensor*>> Trainer::build(int64_t n_train) {
     check(config_.micro_batch >= 0, "micro-batch size must not be negative");
     micro_ = config_.micro_batch > 0 ? std::min(config_.micro_batch, config_.batch) : auto_micro_batch(model_, config_.batch);
     nodes_ = build_training_graph(ctx_, graph_, grads_, model_, micro_);
+    std::vector<Tensor*> trained;  // (state, such as batch norm's statistics, takes no gradient)
+    for (Tensor* p : model_.params)
+        if (p->flags & kFlagParam) trained.push_back(p);
     std::vector<std::pair<Tensor*, const Tensor*>> pg;
     if (micro_ == config_.batch) {  // the graph's gradients are the batch's
-        for (Tensor* p : model_.params) pg.emplace_back(p, grads_.get(p));
+        for (Tensor* p : trained) pg.emplace_back(p, grads_.get(p));
         return pg;
     }
     size_t bytes = 0;
-    for (const Tensor* p : model_.params) bytes += Context::tensor_arena_bytes(DType::F32, kMaxDims, p->ne);
+    for (const Tensor* p : trained) bytes += Context::tensor_arena_bytes(DType::F32, kMaxDims, p->ne);
     sums_ctx_ = std::make_unique<Context>(bytes);
-    for (Tensor* p : model_.params) {
+    for (Tensor* p : trained) {
         Tensor* sum = sums_ctx_->new_tensor(DType::F32, {p->ne[0], p->ne[1], p->ne[2], p->ne[3]});
         sums_.emplace_back(grads_.get(p), sum);
         pg.emplace_back(p, sum);
@@ -140,7 +143,10 @@ void Trainer::fill(const IdxImages& images, const IdxLabels& labels, const int64
             } else {
                 for (int64_t k = 0; k < np; ++k) xi[k] = px[k] * (1.0f / 255.0f);
             }
-            y[i * nc + labels.labels[static_cast<size_t>(indices[i])]] = 1.0f;
+            float* yi = y + i * nc;
+            const double e = config_.label_smoothing;
+            if (e > 0.0) std::fill(yi, yi + nc, float(e / double(nc)));
+            yi[labels.labels[static_cast<size_t>(indices[i])]] = float(1.0 - e + e / double(nc));
         }
     });
     // A partial last batch: blank images with all-zero labels, which the loss ignores.

@@ -26,6 +26,8 @@ struct TrainConfig {
     double val_split = 0.1;  // the last fraction of the training images is held out for validation
     uint64_t seed = 42;
     int augment_shift = 0;  // translate each training image by up to this many pixels (0 = off)
+    // Targets (1 - e) * one-hot + e / C instead of one-hot (PyTorch's label_smoothing).
+    double label_smoothing = 0.0;
     // Images per forward and backward pass (0: auto_micro_batch). A batch split into micro-batches
     // takes one optimizer step on the sum of their gradients, weighted by size: the same step,
     // up to the order of the sums, with activations a fraction of the size.

@@ -137,6 +137,14 @@ mnist_status mnist_read_number(mnist_model* model, const uint8_t* pixels, int wi
     });
 }
 
+mnist_status mnist_saliency(mnist_model* model, const uint8_t* pixels, int cls, float* gradient) {
+    return guarded([&] {
+        check_arg(model && pixels && gradient, "model, pixels or gradient is NULL");
+        const std::vector<float> g = model->session.saliency(pixels, cls);
+        std::memcpy(gradient, g.data(), g.size() * sizeof(float));
+    });
+}
+
 mnist_status mnist_preprocess(const uint8_t* pixels, int width, int height, int channels, uint8_t* out) {
     return guarded([&] {
         check_arg(out != nullptr, "out is NULL");

@@ -11,12 +11,14 @@
 #include "io/mapped_file.h"
 #include "models/inference.h"
 #include "models/model_io.h"
+#include "models/saliency.h"
 #include "session/status.h"
 
 namespace mn {
 
 namespace {
-constexpr int64_t kBatch = 64;  // images per graph evaluation in predict_batch
+constexpr int64_t kBatch = 64;  // most images per graph evaluation in predict_batch
+constexpr size_t kKeptBatchGraphs = 3;  // batch graphs of different sizes a worker keeps
 constexpr int64_t kPixels = int64_t(kMnistSide) * kMnistSide;
 
 Model load_file(const std::string& path) {
@@ -35,8 +37,19 @@ Model load_bytes(const uint8_t* data, size_t size) {
 struct Session::Worker {
     Executor executor{1};
     Predictor single;
-    std::unique_ptr<Predictor> batch;  // made at the first predict_batch of more than one image
+    std::vector<std::unique_ptr<Predictor>> batches;  // made by predict_batch, by size
+    std::unique_ptr<Saliency> saliency;  // made at the first saliency()
     explicit Worker(const Model& m) : single(m, 1, executor) {}
+
+    // The graph for batches of `size` images: kept, so calls of the same sizes reuse theirs
+    // (the oldest of kKeptBatchGraphs is dropped for a new size).
+    Predictor& batch(const Model& m, int64_t size) {
+        for (const auto& p : batches)
+            if (p->batch() == size) return *p;
+        if (batches.size() == kKeptBatchGraphs) batches.erase(batches.begin());
+        batches.push_back(std::make_unique<Predictor>(m, size, executor));
+        return *batches.back();
+    }
 };
 
 // A worker taken from the pool for one call and given back when the call ends.
@@ -114,13 +127,28 @@ std::vector<Prediction> Session::predict_batch(const uint8_t* pixels, size_t n) 
     if (n == 0) return out;
     if (n == 1) return {predict(pixels)};
     Lease w(*this);
-    if (!w->batch) w->batch = std::make_unique<Predictor>(model_, kBatch, w->executor);
-    for (size_t done = 0; done < n; done += size_t(kBatch)) {
-        const int64_t k = std::min<int64_t>(kBatch, int64_t(n - done));
-        w->batch->run(pixels + done * size_t(kPixels), k);
-        for (int64_t i = 0; i < k; ++i) out.push_back(read_prediction(*w->batch, i));
+    // As few graph evaluations as kBatch allows, of equal sizes: a static graph computes its
+    // whole batch, so 100 images as 64 + 36 would cost 128 (as 50 + 50, 100).
+    const int64_t runs = (int64_t(n) + kBatch - 1) / kBatch;
+    const int64_t size = (int64_t(n) + runs - 1) / runs;
+    Predictor& p = w->batch(model_, size);
+    for (size_t done = 0; done < n; done += size_t(size)) {
+        const int64_t k = std::min<int64_t>(size, int64_t(n - done));
+        p.run(pixels + done * size_t(kPixels), k);
+        for (int64_t i = 0; i < k; ++i) out.push_back(read_prediction(p, i));
     }
     return out;
+}
+
+std::vector<float> Session::saliency(const uint8_t* pixels, int cls) const {
+    if (pixels == nullptr) throw StatusError(Status::InvalidArgument, "no pixels");
+    if (cls < 0 || cls >= n_classes_)
+        throw StatusError(Status::InvalidArgument,
+                          "class " + std::to_string(cls) + " is not between 0 and " + std::to_string(n_classes_ - 1));
+    Lease w(*this);
+    if (!w->saliency) w->saliency = std::make_unique<Saliency>(model_, w->executor);
+    const float* g = w->saliency->run(pixels, cls);
+    return std::vector<float>(g, g + w->saliency->n_pixels());
 }
 
 InkMap image_ink(const ImageView& img) {

@@ -8,7 +8,8 @@
 // executor with one thread, which is the caller's, and a static graph for one image and one for
 // a batch): a call takes a free worker, or makes one when all are busy, and gives it back, so
 // there are as many workers as there were calls at once, each with its own activations and
-// packed weights; the weights themselves are shared, read-only.
+// packed weights (and, once asked for one, a saliency graph); the weights themselves are
+// shared, read-only.
 //
 // Every failure is a StatusError (session/status.h): its status says the kind, its message the
 // detail.
@@ -69,6 +70,9 @@ public:
     ImagePrediction predict_image(const ImageView& img) const;
     // Several digits side by side (NoDigit when there is no ink at all).
     NumberReading read_number(const ImageView& img) const;
+    // Where the model looks (models/saliency.h): d logit[cls] / d pixel for the 784 pixels of a
+    // 28x28 image (InvalidArgument for a class out of range).
+    std::vector<float> saliency(const uint8_t* pixels, int cls) const;
 
     // Workers made so far (the most calls that ran at once).
     size_t n_workers() const;

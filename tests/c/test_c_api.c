@@ -105,6 +105,18 @@ int main(int argc, char** argv) {
     CHECK(mnist_preprocess(rgb, W, H, 3, pre) == MNIST_OK);
     CHECK(memcmp(pre, input, MNIST_PIXELS) == 0);
 
+    /* Where the model looks: a gradient for every pixel; classes out of range refused. */
+    float gradient[MNIST_PIXELS];
+    CHECK(mnist_saliency(cnn, pixels, digits[0], gradient) == MNIST_OK);
+    float largest = 0;
+    for (int i = 0; i < MNIST_PIXELS; ++i) {
+        const float a = gradient[i] < 0 ? -gradient[i] : gradient[i];
+        largest = a > largest ? a : largest;
+    }
+    CHECK(largest > 0.01f);
+    CHECK(mnist_saliency(cnn, pixels, 10, gradient) == MNIST_INVALID_ARGUMENT);
+    CHECK(strstr(mnist_last_error(), "class 10 is not between 0 and 9") != NULL);
+
     /* Failures: a status, a message, and no model. */
     const unsigned char junk[8] = {'J', 'U', 'N', 'K', 1, 2, 3, 4};
     CHECK(mnist_load_buffer(junk, sizeof junk) == NULL);

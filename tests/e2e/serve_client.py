@@ -197,9 +197,13 @@ check(reply.startswith(b"HTTP/1.1 413"), f"chunked body over the limit: {reply[:
 
 # ---- files: the page, the models, test digits ---------------------------------------------------
 st, h, data = request("GET", "/")
-check(st == 200 and h["content-type"].startswith("text/html") and b"/api/predict" in data, f"GET /: {st}")
+check(st == 200 and h["content-type"].startswith("text/html") and b'id="prediction"' in data, f"GET /: {st}")
+st, h, data = request("GET", "/sub/engine.wasm")
+check(st == 200 and h["content-type"] == "application/wasm" and data.startswith(b"\0asm"), f"a .wasm file: {st} {h}")
 st, h, data = request("GET", "/models/mnist-cnn-f32.gguf")
 check(st == 200 and data == open(model_file, "rb").read(), f"model file: {st} {len(data)} bytes")
+st, _, data = request("GET", "/models/web-only.gguf")
+check(st == 200 and data == b"a model only in the web folder\n", f"a model file of the web folder: {st} {data!r}")
 st, _, data = request("GET", "/sub/a.txt")
 check(st == 200 and data == b"a file in a subfolder\n", f"/sub/a.txt: {st} {data!r}")
 st, _, data = request("GET", "/digits/random")

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `cmake --install` puts the CLI, the shipped models and the public headers in place, and a
-# program built against the installed headers and library runs.
+# `cmake --install` puts the CLI, the shipped models, the public headers and the web demo (once
+# built) in place, and a program built against the installed headers and library runs.
 . "$(dirname "$0")/lib.sh"
 BUILD=${MNIST_BUILD_DIR:?set MNIST_BUILD_DIR}
 cmake --install "$BUILD" --prefix "$TMP/prefix" > /dev/null
@@ -8,7 +8,9 @@ cmake --install "$BUILD" --prefix "$TMP/prefix" > /dev/null
 [ -f "$TMP/prefix/share/mnistcpp/models/mnist-fc-f32.gguf" ] || fail "no shipped model"
 [ -f "$TMP/prefix/include/mnistcpp/engine/ops.h" ] || fail "no public headers"
 [ -f "$TMP/prefix/include/mnist.h" ] || fail "no C API header"
-[ -f "$TMP/prefix/share/mnistcpp/web/index.html" ] || fail "no web page"
+if [ -f "$SRC/build-web/site/mnist-engine.wasm" ]; then  # built by scripts/build_web.sh
+  [ -f "$TMP/prefix/share/mnistcpp/web/mnist-engine.wasm" ] || fail "the built web demo is not installed"
+fi
 "$TMP/prefix/bin/mnist" info "$TMP/prefix/share/mnistcpp/models/mnist-fc-f32.gguf" | grep -q 'architecture mnist-fc' || fail "installed CLI"
 cat > "$TMP/user.cpp" <<'CPP'
 #include <cstdio>

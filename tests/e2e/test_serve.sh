@@ -14,6 +14,9 @@ head -c $((16 + 100 * 784)) "$IMAGES" | tail -c $((100 * 784)) > "$IMG/t10k-raw.
 # A web folder with a page, a subfolder, and symlinks that point out of it.
 cp "$SRC/web/index.html" "$TMP/web/"
 echo "a file in a subfolder" > "$TMP/web/sub/a.txt"
+printf '\0asm\1\0\0\0' > "$TMP/web/sub/engine.wasm"  # an empty WebAssembly module
+mkdir -p "$TMP/web/models"  # the web demo's own copy of a model the server does not serve
+echo "a model only in the web folder" > "$TMP/web/models/web-only.gguf"
 echo "secret: never served" > "$TMP/secret.txt"
 cp "$TMP/secret.txt" "$TMP/outside/secret.txt"
 ln -s "$TMP/secret.txt" "$TMP/web/leak"

@@ -21,4 +21,17 @@ torch_acc=$(sed -n 's/.*test accuracy \([0-9.]*\)%.*/\1/p' "$TMP/torch_cnn.log")
 our_acc=$(accuracy_of "$TMP/cnn_eval")
 awk -v a="$torch_acc" -v b="$our_acc" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 0.1) }' ||
   fail "CNN: PyTorch says $torch_acc%, we say $our_acc%"
-echo "PASS: CNN accuracy $our_acc% (PyTorch: $torch_acc%)"
+echo "CNN accuracy $our_acc% (PyTorch: $torch_acc%)"
+
+# The fast preset, with batch normalisation: PyTorch's conv/bn modules and running statistics
+# (num_batches_tracked dropped) become our folded inference graph.
+/usr/bin/python3 "$SRC/tools/train_cnn.py" "$TMP/fast.state_dict" --preset fast --data "$DATA" --limit 3000 --epochs 1 --threads 2 | tee "$TMP/torch_fast.log"
+torch_acc=$(sed -n 's/.*test accuracy \([0-9.]*\)%.*/\1/p' "$TMP/torch_fast.log")
+"$BIN" convert "$TMP/fast.state_dict" "$TMP/fast.gguf"
+"$BIN" info "$TMP/fast.gguf" > "$TMP/fast_info"
+grep -q "conv2.bn.running_var" "$TMP/fast_info" || fail "fast: no running statistics in the converted file"
+"$BIN" eval "$TMP/fast.gguf" "$IMAGES" "$LABELS" > "$TMP/fast_eval"
+our_acc=$(accuracy_of "$TMP/fast_eval")
+awk -v a="$torch_acc" -v b="$our_acc" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 0.1) }' ||
+  fail "fast CNN: PyTorch says $torch_acc%, we say $our_acc%"
+echo "PASS: fast CNN (batch norm) accuracy $our_acc% (PyTorch: $torch_acc%)"

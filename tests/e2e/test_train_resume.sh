@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Ctrl-C writes a checkpoint and exits cleanly (130); --resume continues to the very same model
 # file as an uninterrupted run. Checked for mnist-fc and for the CNN (whose dropout masks must
-# be reproduced too).
+# be reproduced too), and for the fast preset (batch norm's running statistics, one-cycle rate).
 . "$(dirname "$0")/lib.sh"
 need_data
 check_resume() {
@@ -27,4 +27,6 @@ check_resume() {
 }
 check_resume fc mnist-fc --data "$DATA" --limit 20000 --epochs 8 --batch 100 --threads 2
 check_resume cnn mnist-cnn --data "$DATA" --limit 2000 --epochs 8 --batch 64 --threads 2
+# batch norm's running statistics (model state) and the one-cycle rate's position
+check_resume fast mnist-cnn --preset fast --data "$DATA" --limit 2000 --epochs 8 --batch 64 --threads 2
 echo "PASS"

@@ -13,6 +13,7 @@
 #include "engine/error.h"
 #include "engine/executor.h"
 #include "engine/fusion.h"
+#include "engine/op_params.h"
 #include "engine/ops.h"
 #include "test_support.h"
 
@@ -99,7 +100,30 @@ TEST(Autodiff, Add) {
     gradient_check({{{1, 3, 2}, {4, 1, 2}}, [](Context& c, auto& x) { return add(c, x[0], x[1]); }});
 }
 TEST(Autodiff, Scale) {
-    gradient_check({{{7}}, [](Context& c, auto& x) { return scale(c, x[0], -2.5f); }});
+    gradient_check({{{7}}, [](Context& c, auto& x) { return scale(c, x[0], -2.5f, 0.75f); }});
+}
+TEST(Autodiff, SubMulBroadcasting) {
+    gradient_check({{{5, 3}, {5, 1}}, [](Context& c, auto& x) { return sub(c, x[0], x[1]); }});
+    gradient_check({{{1, 3, 2}, {4, 1, 2}}, [](Context& c, auto& x) { return mul(c, x[0], x[1]); }});
+    gradient_check({{{6, 2}}, [](Context& c, auto& x) { return mul(c, x[0], x[0]); }});  // a square
+}
+TEST(Autodiff, SqrtAndRsqrt) {
+    // of x^2 + 0.5, kept away from 0
+    Check ch{{{7, 2}}, [](Context& c, auto& x) { return sqrt(c, scale(c, mul(c, x[0], x[0]), 1.0f, 0.5f)); }};
+    gradient_check(ch);
+    ch.f = [](Context& c, auto& x) { return rsqrt(c, scale(c, mul(c, x[0], x[0]), 1.0f, 0.5f)); };
+    gradient_check(ch);
+}
+TEST(Autodiff, BatchNormInTraining) {
+    // x [C=3, W=4, H=3, N=2], gamma, beta [3]; the running statistics are state, not parameters.
+    gradient_check({{{3, 4, 3, 2}, {3}, {3}}, [](Context& c, auto& x) {
+                        Tensor* mean = c.new_tensor(DType::F32, {3});
+                        Tensor* var = c.new_tensor(DType::F32, {3});
+                        static float m[3] = {0, 0, 0}, v[3] = {1, 1, 1};
+                        mean->data = m;
+                        var->data = v;
+                        return batch_norm(c, x[0], x[1], x[2], mean, var, true);
+                    }}, 2, 5);
 }
 TEST(Autodiff, MulMatBothOperands) {
     gradient_check({{{6, 4}, {6, 5}}, [](Context& c, auto& x) { return mul_mat(c, x[0], x[1]); }});
@@ -374,7 +398,7 @@ TEST(Fusion, OptimizedCnnTrainingGraphKeepsLossAndGradients) {
                     bool pool_computes_conv = false;
                     for (const Tensor* node : g.nodes) {
                         EXPECT_NE(node->op, Op::ReluBackward);
-                        pool_computes_conv |= node->op == Op::MaxPool2d && node->op_params[2] != 0;
+                        pool_computes_conv |= node->op == Op::MaxPool2d && params<MaxPoolParams>(node).computes_conv != 0;
                     }
                     EXPECT_EQ(pool_computes_conv, k.pool == k.stride);  // disjoint windows: one pass
                 }

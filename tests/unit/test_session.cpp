@@ -125,8 +125,14 @@ TEST(Session, MalformedBuffersAreRefused) {
 TEST(Session, BatchPredictionsEqualSingleOnes) {
     MNIST_TEST_SET_OR_SKIP(set);
     const Session s(mn::test::shipped_model("mnist-cnn-f32.gguf"));
-    const int n = 150;  // more than one batch of 64, and a partial one
-    expect_same(predict_first(s, set->images, n), s.predict_batch(set->images.image(0), n), 1e-5f);
+    const std::vector<mn::Prediction> single = predict_first(s, set->images, 150);
+    // One graph evaluation, several of equal sizes (150 = 3 x 50, 100 = 2 x 50, 65 = 2 x 33
+    // with one blank), sizes seen before again, and more sizes than a worker keeps graphs for.
+    for (const int n : {150, 64, 100, 65, 2, 150, 7, 64}) {
+        SCOPED_TRACE(n);
+        expect_same(std::vector<mn::Prediction>(single.begin(), single.begin() + n),
+                    s.predict_batch(set->images.image(0), size_t(n)), 1e-5f);
+    }
 }
 
 // Several threads predicting at once get what one thread gets, and (printed, not asserted: no
