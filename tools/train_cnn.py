@@ -149,9 +149,12 @@ def main():
             opt.step()
             if sched:
                 sched.step()
-        val_loss, val_acc = evaluate(model, x_val, y_val) if len(x_val) else (0.0, 0.0)
-        print(f"epoch {epoch + 1:2d}/{args.epochs}: val loss {val_loss:.4f}, val accuracy {100 * val_acc:.2f}% "
-              f"({time.time() - t0:.1f} s)", flush=True)
+        if len(x_val):
+            val_loss, val_acc = evaluate(model, x_val, y_val)
+            val = f"val loss {val_loss:.4f}, val accuracy {100 * val_acc:.2f}%"
+        else:
+            val = "no validation set"
+        print(f"epoch {epoch + 1:2d}/{args.epochs}: {val} ({time.time() - t0:.1f} s)", flush=True)
     elapsed = time.time() - start
     test_loss, test_acc = evaluate(model, x_test, y_test)
     save_state_dict(model, args.out)

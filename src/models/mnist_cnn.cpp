@@ -117,6 +117,8 @@ public:
             check(!channels.empty(), "mnist-cnn model has no conv1.kernel");
             m.set_meta(key("channels"), gguf::Value::array(channels));
         }
+        if (!m.meta(key("batch_norm")) && m.find("conv1.bn.weight"))  // a state_dict of the fast preset
+            m.set_meta(key("batch_norm"), gguf::Value::u32(1));
         if (const Tensor* k = m.find("conv1.kernel"); k && !m.meta(key("kernel_size")))
             m.set_meta(key("kernel_size"), gguf::Value::u32(uint32_t(k->ne[0])));
         if (!m.meta(key("padding"))) {
