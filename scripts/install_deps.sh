@@ -19,6 +19,8 @@ PACKAGES=(
   graphviz                     # `mnist graph --png`, DOT check in the tests
   emscripten                   # the WebAssembly builds: the unit tests (scripts/test_wasm.sh), the web demo (scripts/build_web.sh)
   chromium fonts-dejavu-core   # the web demo's tests and browser benchmark (headless, driven by npm's playwright-core)
+  clang-14 libclang-rt-14-dev llvm-14   # sanitizer builds and libFuzzer (scripts/test_sanitizers.sh,
+                                        # scripts/fuzz.sh); llvm-symbolizer for their reports
   dataset-fashion-mnist        # Fashion-MNIST (same IDX format, gzip): scripts/fetch_fashion_mnist.sh
   ca-certificates
   "$@"

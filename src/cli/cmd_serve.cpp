@@ -56,7 +56,8 @@ int cmd_serve(int argc, char** argv) {
     args.option("web", "DIR", "folder served at / (the web demo)", "build-web/site, built by scripts/build_web.sh");
     args.option("digits", "DIR", "folder with the MNIST test set for /digits", "data/mnist beside the models");
     args.option("max-body", "BYTES", "largest request body (413 above it)", "1048576");
-    args.option("timeout", "S", "close connections idle or stalled this many seconds", "10");
+    args.option("timeout", "S", "seconds each request may take to arrive, and each answer to be taken, before\n"
+                                 "                          the connection is shut down (slow clients too, not only idle ones)", "10");
     args.flag("quiet", "no access log");
     add_cpu_option(args);
     if (!args.parse(argc, argv)) return 0;

@@ -1,6 +1,8 @@
 // mnist: one binary, several subcommands. `mnist MODEL IMAGES` (the seeds' own call) is `eval`.
 #include <malloc.h>
 
+#include <csignal>
+
 #include <cstdio>
 #include <cstring>
 #include <new>
@@ -67,6 +69,10 @@ int main(int argc, char** argv) {
     // return them and fault them in again each time (measured: 2/3 of a 160x120 image's time).
     mallopt(M_TRIM_THRESHOLD, 256 << 20);
     mallopt(M_MMAP_THRESHOLD, 64 << 20);
+    // Past a file-size limit (ulimit -f) a write fails with EFBIG, which the writers report
+    // ("write failed: File too large") and survive, the old file intact; SIGXFSZ's default
+    // would kill the process instead.
+    std::signal(SIGXFSZ, SIG_IGN);
     try {
         return dispatch(argc, argv);
     } catch (const mn::cli::UsageError& e) {

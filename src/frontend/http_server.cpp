@@ -6,10 +6,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <strings.h>
+
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
 #include <thread>
+#include <unordered_set>
 
 #include <microhttpd.h>
 
@@ -18,61 +23,156 @@
 namespace mn::http {
 
 namespace {
-MHD_Connection* conn(const Request& r) { return static_cast<MHD_Connection*>(r.connection); }
+
+bool same_name(const std::string& a, const char* b) { return ::strcasecmp(a.c_str(), b) == 0; }
+
+using Clock = std::chrono::steady_clock;
+
 }  // namespace
 
 const char* Request::header(const char* name) const {
-    return connection ? MHD_lookup_connection_value(conn(*this), MHD_HEADER_KIND, name) : nullptr;
+    for (const auto& [k, v] : headers)
+        if (same_name(k, name)) return v.c_str();
+    return nullptr;
 }
 
 const char* Request::query(const char* name) const {
-    return connection ? MHD_lookup_connection_value(conn(*this), MHD_GET_ARGUMENT_KIND, name) : nullptr;
+    for (const Arg& a : args)
+        if (a.name == name) return a.has_value ? a.value.c_str() : nullptr;
+    return nullptr;
 }
 
 bool Request::has_query(const char* name) const {
-    const char* value = nullptr;
-    size_t size = 0;
-    return connection && MHD_lookup_connection_value_n(conn(*this), MHD_GET_ARGUMENT_KIND, name, std::strlen(name),
-                                                       &value, &size) == MHD_YES;
+    for (const Arg& a : args)
+        if (a.name == name) return true;
+    return false;
 }
 
 std::string Request::target() const {
     std::string t = path;
-    if (!connection) return t;
-    MHD_get_connection_values(
-        conn(*this), MHD_GET_ARGUMENT_KIND,
-        [](void* cls, MHD_ValueKind, const char* key, const char* value) -> MHD_Result {
-            std::string& s = *static_cast<std::string*>(cls);
-            s += s.find('?') == std::string::npos ? '?' : '&';
-            s += key;
-            if (value) s += std::string("=") + value;
-            return MHD_YES;
-        },
-        &t);
+    for (size_t i = 0; i < args.size(); ++i) {
+        t += i == 0 ? '?' : '&';
+        t += args[i].name;
+        if (args[i].has_value) t += "=" + args[i].value;
+    }
     return t;
 }
 
 struct Server::Pending {
     Request request;
-    std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+    MHD_Connection* connection = nullptr;
+    Clock::time_point start = Clock::now();
     bool answered = false;
     size_t dropped = 0;  // bytes of a chunked body over the limit, read and thrown away
 };
 
+// MHD's socket context of a connection: its socket and the time by which its current request
+// must have arrived (or its response been taken). Written by the connection's thread, read by
+// the deadline thread.
+struct Server::Connection {
+    int fd = -1;
+    std::atomic<int64_t> deadline{0};  // steady-clock nanoseconds; kNever while a handler runs
+    std::atomic<bool> answering{false};  // a response queued and not yet all sent
+    static constexpr int64_t kNever = INT64_MAX;
+
+    void expire_in(int seconds) {
+        deadline.store((Clock::now() + std::chrono::seconds(seconds)).time_since_epoch().count(),
+                       std::memory_order_relaxed);
+    }
+};
+
+// Every open connection, and a thread that shuts down those past their deadline. The set is
+// changed (under the mutex) when MHD opens and before it closes a socket, so the thread can
+// never shut down a socket number that MHD has closed and the kernel handed to someone else.
+struct Server::Deadlines {
+    std::mutex mutex;
+    std::condition_variable wake;
+    bool stopping = false;
+    std::unordered_set<Connection*> open;
+    std::thread thread;
+
+    void run() {
+        std::unique_lock<std::mutex> lock(mutex);
+        while (!stopping) {
+            wake.wait_for(lock, std::chrono::milliseconds(200));
+            const int64_t now = Clock::now().time_since_epoch().count();
+            for (Connection* c : open) {
+                const int64_t deadline = c->deadline.load(std::memory_order_relaxed);
+                if (deadline == Connection::kNever) continue;
+                // Past its deadline; or waiting for a request from a client that has closed its
+                // side (the end of its stream is all that is left to read: no request can come).
+                // MHD reads such an end together with the last bytes and may not look again.
+                char byte;
+                if (deadline < now || (!c->answering.load(std::memory_order_relaxed) &&
+                                       ::recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0)) {
+                    ::shutdown(c->fd, SHUT_RDWR);  // MHD sees the end of the stream and closes it
+                    c->deadline.store(Connection::kNever, std::memory_order_relaxed);
+                }
+            }
+        }
+    }
+
+    void stop() {
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            stopping = true;
+        }
+        wake.notify_all();
+        if (thread.joinable()) thread.join();
+    }
+};
+
 // libmicrohttpd's callbacks, friends of Server.
 struct Callbacks {
+    static Server::Connection* connection_of(MHD_Connection* c) {
+        const MHD_ConnectionInfo* info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        return info ? static_cast<Server::Connection*>(info->socket_context) : nullptr;
+    }
+
+    static void on_connection(void* cls, MHD_Connection* c, void** context, MHD_ConnectionNotificationCode code) {
+        Server& s = *static_cast<Server*>(cls);
+        Server::Deadlines& d = *s.deadlines_;
+        if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+            auto* conn = new Server::Connection;
+            if (const MHD_ConnectionInfo* info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD))
+                conn->fd = info->connect_fd;
+            conn->expire_in(s.options_.timeout_seconds);
+            std::lock_guard<std::mutex> lock(d.mutex);
+            d.open.insert(conn);
+            *context = conn;
+        } else if (auto* conn = static_cast<Server::Connection*>(*context)) {
+            std::lock_guard<std::mutex> lock(d.mutex);
+            d.open.erase(conn);
+            delete conn;
+            *context = nullptr;
+        }
+    }
+
     static MHD_Result send(Server& s, Server::Pending& p, const Response& r) {
         MHD_Response* m = MHD_create_response_from_buffer(r.body.size(), const_cast<char*>(r.body.data()),
                                                           MHD_RESPMEM_MUST_COPY);
         if (!m) return MHD_NO;
         MHD_add_response_header(m, "Content-Type", r.content_type.c_str());
         for (const auto& [k, v] : r.headers) MHD_add_response_header(m, k.c_str(), v.c_str());
-        const MHD_Result ok = MHD_queue_response(conn(p.request), static_cast<unsigned>(r.status), m);
+        // A client that sent its request and then closed its side (shutdown(SHUT_WR)) gets the
+        // answer and the connection closed after it: MHD read the end of the stream together
+        // with the request and would otherwise wait for another one until the timeout.
+        Server::Connection* conn = connection_of(p.connection);
+        if (conn && conn->fd >= 0) {
+            char byte;
+            if (::recv(conn->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
+                MHD_add_response_header(m, MHD_HTTP_HEADER_CONNECTION, "close");
+        }
+        const MHD_Result ok = MHD_queue_response(p.connection, static_cast<unsigned>(r.status), m);
         MHD_destroy_response(m);
         p.answered = true;
+        // The response must be taken, and the next request arrive, in time.
+        if (conn) {
+            conn->answering.store(true, std::memory_order_relaxed);
+            conn->expire_in(s.options_.timeout_seconds);
+        }
         if (s.observer_)
-            s.observer_(p.request, r,
-                        std::chrono::duration<double>(std::chrono::steady_clock::now() - p.start).count());
+            s.observer_(p.request, r, std::chrono::duration<double>(Clock::now() - p.start).count());
         return ok;
     }
 
@@ -85,6 +185,36 @@ struct Callbacks {
         return r;
     }
 
+    // The request's headers and query, copied into the Request.
+    static void read_values(MHD_Connection* c, Request& r) {
+        MHD_get_connection_values(
+            c, MHD_HEADER_KIND,
+            [](void* cls, MHD_ValueKind, const char* key, const char* value) -> MHD_Result {
+                static_cast<Request*>(cls)->headers.emplace_back(key, value ? value : "");
+                return MHD_YES;
+            },
+            &r);
+        MHD_get_connection_values(
+            c, MHD_GET_ARGUMENT_KIND,
+            [](void* cls, MHD_ValueKind, const char* key, const char* value) -> MHD_Result {
+                static_cast<Request*>(cls)->args.push_back({key, value ? value : "", value != nullptr});
+                return MHD_YES;
+            },
+            &r);
+    }
+
+    static std::string client_address(MHD_Connection* c) {
+        char buf[INET6_ADDRSTRLEN] = "";
+        if (const MHD_ConnectionInfo* info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS)) {
+            const sockaddr* a = info->client_addr;
+            if (a->sa_family == AF_INET)
+                inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(a)->sin_addr, buf, sizeof buf);
+            else if (a->sa_family == AF_INET6)
+                inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(a)->sin6_addr, buf, sizeof buf);
+        }
+        return buf;
+    }
+
     static MHD_Result on_request(void* cls, MHD_Connection* c, const char* url, const char* method, const char*,
                                  const char* upload, size_t* upload_size, void** state) {
         Server& s = *static_cast<Server*>(cls);
@@ -93,19 +223,12 @@ struct Callbacks {
             p = new Server::Pending;
             *state = p;
             s.in_flight_.fetch_add(1);
+            p->connection = c;
             p->request.method = method;
             p->request.path = url;
-            p->request.connection = c;
-            if (const MHD_ConnectionInfo* info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS)) {
-                char buf[INET6_ADDRSTRLEN] = "";
-                const sockaddr* a = info->client_addr;
-                if (a->sa_family == AF_INET)
-                    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(a)->sin_addr, buf, sizeof buf);
-                else if (a->sa_family == AF_INET6)
-                    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(a)->sin6_addr, buf, sizeof buf);
-                p->request.client = buf;
-            }
-            const char* length = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+            p->request.client = client_address(c);
+            read_values(c, p->request);
+            const char* length = p->request.header(MHD_HTTP_HEADER_CONTENT_LENGTH);
             if (length && std::strtoull(length, nullptr, 10) > s.options_.max_body_bytes)
                 return send(s, *p, too_large(s));  // before reading a byte of it
             return MHD_YES;
@@ -125,6 +248,8 @@ struct Callbacks {
             return MHD_YES;
         }
         if (p->dropped > 0) return send(s, *p, too_large(s));
+        // The whole request is in: no deadline while the handler runs (send sets the next).
+        if (Server::Connection* conn = connection_of(c)) conn->deadline.store(Server::Connection::kNever);
         Response r;
         try {
             r = s.handler_(p->request);
@@ -136,7 +261,8 @@ struct Callbacks {
         return send(s, *p, r);
     }
 
-    static void on_completed(void* cls, MHD_Connection*, void** state, MHD_RequestTerminationCode) {
+    static void on_completed(void* cls, MHD_Connection* c, void** state, MHD_RequestTerminationCode) {
+        if (Server::Connection* conn = connection_of(c)) conn->answering.store(false, std::memory_order_relaxed);
         auto* p = static_cast<Server::Pending*>(*state);
         if (!p) return;
         delete p;
@@ -146,7 +272,10 @@ struct Callbacks {
 };
 
 Server::Server(const ServerOptions& options, Handler handler, Observer observer)
-    : options_(options), handler_(std::move(handler)), observer_(std::move(observer)) {
+    : options_(options),
+      handler_(std::move(handler)),
+      observer_(std::move(observer)),
+      deadlines_(std::make_unique<Deadlines>()) {
     const std::string where = options.host + ":" + std::to_string(options.port);
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
@@ -182,11 +311,13 @@ Server::Server(const ServerOptions& options, Handler handler, Observer observer)
         MHD_OPTION_CONNECTION_LIMIT, unsigned(std::max(1, options.max_connections)),    //
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, size_t(options.max_header_bytes) + 4096,  // headers + read buffer
         MHD_OPTION_NOTIFY_COMPLETED, &Callbacks::on_completed, this,                //
+        MHD_OPTION_NOTIFY_CONNECTION, &Callbacks::on_connection, this,              //
         MHD_OPTION_END);
     if (!daemon_) {
         ::close(listen_fd_);
         throw Error("cannot start the HTTP server on " + where);
     }
+    deadlines_->thread = std::thread([d = deadlines_.get()] { d->run(); });
 }
 
 Server::~Server() { stop(0.0); }
@@ -203,8 +334,9 @@ void Server::stop(double grace_seconds) {
     const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(grace_seconds);
     while (in_flight_.load() > 0 && std::chrono::steady_clock::now() < until)
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    MHD_stop_daemon(daemon_);
+    MHD_stop_daemon(daemon_);  // (the deadline thread goes on cutting off slow clients until here)
     daemon_ = nullptr;
+    deadlines_->stop();
 }
 
 }  // namespace mn::http

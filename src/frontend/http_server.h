@@ -3,32 +3,48 @@
 // epoll loop over its share of the connections (a keep-alive connection costs memory, not a
 // thread), and calls the handler for each complete request. Limits are enforced here, before a
 // handler runs: the body (413, checked against Content-Length before it is read, and as it
-// arrives for chunked bodies), headers (MHD's per-connection memory: 431), idle connections
-// (closed after the timeout), connection count. stop() stops accepting, lets the requests in
-// flight finish, then closes.
+// arrives for chunked bodies), headers (MHD's per-connection memory: 431), time (below),
+// connection count. stop() stops accepting, lets the requests in flight finish, then closes.
+//
+// Time: a connection must deliver each request in full, and take each response, within
+// `timeout_seconds` of its start or of the previous response; past that it is shut down. This
+// is what cuts off a client that sends a byte a second (MHD's own timeout, also set, only
+// closes connections with no traffic at all) or never reads its answer; a thread of ours
+// checks the deadlines a few times a second.
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
+
+#include "engine/limits.h"
 
 struct MHD_Daemon;
 
 namespace mn::http {
 
+// A request as the handler sees it: plain values, copied out of libmicrohttpd once the headers
+// are in (so that handlers and fuzzers can make one without a connection).
 struct Request {
+    struct Arg {
+        std::string name, value;
+        bool has_value = false;  // "?number" has none
+    };
     std::string method;  // "GET", "POST", ...
     std::string path;    // percent-decoded, without the query
     std::string body;
     std::string client;  // the peer's address
-    // Header (any case) or query argument (percent-decoded) of the request; null when absent.
+    std::vector<std::pair<std::string, std::string>> headers;  // as sent
+    std::vector<Arg> args;                                     // the query, percent-decoded
+    // Header (any case) or query argument of the request; null when absent (or without a value).
     const char* header(const char* name) const;
     const char* query(const char* name) const;
     bool has_query(const char* name) const;  // also "?name" with no value
-    std::string target() const;  // path and query as sent, for the access log
-    void* connection = nullptr;  // the MHD_Connection
+    std::string target() const;  // path and query, for the access log
 };
 
 struct Response {
@@ -42,10 +58,12 @@ struct ServerOptions {
     std::string host = "127.0.0.1";
     int port = 8080;               // 0: any free port (see Server::port)
     int threads = 2;               // event loops, each also running the handler
-    size_t max_body_bytes = 1 << 20;
-    size_t max_header_bytes = 16 << 10;
-    int timeout_seconds = 10;      // idle (and stalled) connections are closed after this
-    int max_connections = 4096;
+    size_t max_body_bytes = limits::kRequestBodyBytes;
+    size_t max_header_bytes = limits::kRequestHeaderBytes;
+    int timeout_seconds = 10;      // for each request to arrive and each response to be taken
+    // Bounds the memory of a server under any load: each connection holds at most its headers
+    // and one body (about 1 GB for all at the defaults, 20 KB each when idle).
+    int max_connections = 1024;
 };
 
 using Handler = std::function<Response(const Request&)>;
@@ -66,7 +84,9 @@ public:
     // No new connections; waits up to `grace_seconds` for the requests in flight; closes.
     void stop(double grace_seconds = 5.0);
 
-    struct Pending;  // one request being received (internal)
+    struct Pending;     // one request being received (internal)
+    struct Connection;  // one client connection and its deadline (internal)
+    struct Deadlines;   // the connections, and the thread that cuts off those past theirs
 
 private:
     ServerOptions options_;
@@ -76,6 +96,7 @@ private:
     int port_ = 0;
     MHD_Daemon* daemon_ = nullptr;
     std::atomic<int> in_flight_{0};
+    std::unique_ptr<Deadlines> deadlines_;
 
     friend struct Callbacks;
 };

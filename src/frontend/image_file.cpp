@@ -5,7 +5,29 @@
 #include <cstdio>
 #include <cstring>
 
+// stb_image is compiled here, from Debian's header (libstb-dev), rather than linked from its
+// library: only the decoders of the formats we take, every function private to this file, its
+// failure reason per thread, and built like our own code (with the sanitizers and the fuzzers'
+// coverage in build-asan/, so fuzz/fuzz_image.cpp explores and checks the decoders too).
+#define STB_IMAGE_STATIC
+#define STB_IMAGE_IMPLEMENTATION
+#define STBI_NO_STDIO
+#define STBI_ONLY_PNG
+#define STBI_ONLY_JPEG
+#define STBI_ONLY_GIF
+#define STBI_ONLY_BMP
+#define STBI_ONLY_PNM
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wstringop-overflow"  // GCC 12's false positives in stbi__convert_format
+#endif
 #include <stb_image.h>
+#pragma GCC diagnostic pop
 #include <stb_image_write.h>
 
 #include "io/mapped_file.h"
@@ -23,6 +45,19 @@ std::string image_format(const uint8_t* d, size_t n) {
     if (starts("P6", 2)) return "ppm";
     return "";
 }
+
+namespace {
+
+// stb_image's reason for a failure, printable: for an unknown PNG chunk it quotes the chunk's
+// four bytes as they are in the file (any byte, a newline included).
+std::string printable(const char* reason) {
+    std::string s = reason ? reason : "unknown error";
+    for (char& c : s)
+        if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '?';
+    return s;
+}
+
+}  // namespace
 
 namespace {
 
@@ -62,10 +97,11 @@ DecodedImage decode_image(const uint8_t* data, size_t size) {
         throw StatusError(Status::ImageTooLarge, pixel_limit_message(hw, hh));
     int w = 0, h = 0, ch = 0;
     if (!stbi_info_from_memory(data, len, &w, &h, &ch))
-        throw StatusError(Status::BadImage, "cannot read the " + img.format + " header: " + stbi_failure_reason());
+        throw StatusError(Status::BadImage, "cannot read the " + img.format + " header: " + printable(stbi_failure_reason()));
     if (over_pixel_limit(w, h)) throw StatusError(Status::ImageTooLarge, pixel_limit_message(w, h));
     uint8_t* px = stbi_load_from_memory(data, len, &w, &h, &ch, 0);
-    if (!px) throw StatusError(Status::BadImage, "cannot decode the " + img.format + " image: " + stbi_failure_reason());
+    if (!px)
+        throw StatusError(Status::BadImage, "cannot decode the " + img.format + " image: " + printable(stbi_failure_reason()));
     img.pixels = std::shared_ptr<const uint8_t>(px, [](const uint8_t* p) { stbi_image_free(const_cast<uint8_t*>(p)); });
     img.width = w;
     img.height = h;

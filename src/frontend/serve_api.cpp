@@ -1,5 +1,6 @@
 #include "frontend/serve_api.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -40,7 +41,8 @@ namespace {
 Response json_response(int status, const json& j) {
     Response r;
     r.status = status;
-    r.body = j.dump();
+    // (bytes of the request quoted in an error message may not be UTF-8: replaced, not thrown)
+    r.body = j.dump(-1, ' ', false, json::error_handler_t::replace);
     return r;
 }
 
@@ -61,8 +63,25 @@ std::string media_type(const char* header) {
     return t;
 }
 
+// A request body as JSON, nested at most limits::kJsonDepth deep (the pixels' walk below
+// recurses, and no request needs more than [N, 1, 28, 28]).
+json parse_json(const std::string& body) {
+    return json::parse(body, [](int depth, json::parse_event_t, json&) {
+        if (uint64_t(depth) > limits::kJsonDepth)
+            throw StatusError(Status::InvalidArgument,
+                              "JSON nested deeper than " + std::to_string(limits::kJsonDepth) + " levels");
+        return true;
+    });
+}
+
 long long micros_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// A value from a request, for an error message: at most 60 characters of it.
+std::string shown(const json& v) {
+    const std::string s = v.dump(-1, ' ', false, json::error_handler_t::replace);
+    return s.size() > 60 ? s.substr(0, 60) + "..." : s;
 }
 
 // Pixels from JSON: 784 numbers, flat or as 28 rows of 28, each from 0 to `scale` (255 for
@@ -72,7 +91,7 @@ void append_pixels(const json& v, double scale, std::vector<uint8_t>& out) {
         for (const json& x : v) append_pixels(x, scale, out);
         return;
     }
-    if (!v.is_number()) throw StatusError(Status::InvalidArgument, "pixels must be numbers, got " + v.dump());
+    if (!v.is_number()) throw StatusError(Status::InvalidArgument, "pixels must be numbers, got " + shown(v));
     const double x = v.get<double>();
     if (!(x >= 0 && x <= scale))
         throw StatusError(Status::InvalidArgument,
@@ -168,7 +187,7 @@ Response ServeApi::predict(const Request& req) {
         } else {
             std::vector<uint8_t> pixels;
             if (type == "application/json") {
-                const json j = json::parse(req.body);
+                const json j = parse_json(req.body);
                 if (!j.is_object() || !j.contains("pixels"))
                     return error(400, "expected a JSON object {\"pixels\": [784 numbers from 0 to 255]}");
                 append_pixels(j["pixels"], 255, pixels);
@@ -237,7 +256,7 @@ Response ServeApi::kserve(const Request& req) {
 Response ServeApi::infer(const Request& req, size_t index) {
     const ServedModel& m = config_.models[index];
     try {
-        const json j = json::parse(req.body);
+        const json j = parse_json(req.body);
         if (!j.is_object() || !j.contains("inputs") || !j["inputs"].is_array() || j["inputs"].size() != 1)
             return error(400, "expected {\"inputs\": [one tensor {\"name\", \"shape\", \"datatype\", \"data\"}]}");
         const json& in = j["inputs"][0];
@@ -246,7 +265,7 @@ Response ServeApi::infer(const Request& req, size_t index) {
         int64_t count = 1;
         for (const json& d : in["shape"]) {
             if (!d.is_number_integer() || d.get<int64_t>() < 1 || d.get<int64_t>() > (1 << 20))
-                return error(400, "shape must hold positive integers, got " + in["shape"].dump());
+                return error(400, "shape must hold positive integers, got " + shown(in["shape"]));
             count *= d.get<int64_t>();
             if (count > (int64_t(1) << 26)) return error(413, "tensor too large");
         }
@@ -256,7 +275,7 @@ Response ServeApi::infer(const Request& req, size_t index) {
             return error(400, "datatype " + type + " is not supported: use UINT8, INT32, INT64, FP32 or FP64");
         if (count % 784 != 0) return error(400, "the shape holds " + std::to_string(count) + " values, not N x 784");
         std::vector<uint8_t> pixels;
-        pixels.reserve(size_t(count));
+        pixels.reserve(std::min(size_t(count), req.body.size() / 2));  // a value takes 2 bytes or more
         append_pixels(in["data"], is_float ? 1.0 : 255.0, pixels);
         if (int64_t(pixels.size()) != count)
             return error(400, "data holds " + std::to_string(pixels.size()) + " values but the shape says " +

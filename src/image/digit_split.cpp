@@ -192,6 +192,10 @@ std::vector<DigitPiece> split_digits(const Plane& ink, const PieceScore& score) 
         if (cut.empty()) cut.push_back(cut_piece(ink, comps, g, g.box.x0, g.box.x1));
         for (DigitPiece& p : cut) pieces.push_back(std::move(p));
     }
+    // Groups are in order of their left edges, but a group that is cut may have pieces right of
+    // the next group's left edge (groups can share columns): the pieces in order of their own.
+    std::stable_sort(pieces.begin(), pieces.end(),
+                     [](const DigitPiece& a, const DigitPiece& b) { return a.box.x0 < b.box.x0; });
     return pieces;
 }
 

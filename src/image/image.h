@@ -14,13 +14,13 @@ struct ImageView {
     int width = 0, height = 0, channels = 1;
 };
 
-// Any decoded image is refused above this many pixels (before it is decoded, where the format
-// says its size): 40 megapixels covers phone photos; memory for one stays about 200 MB.
-constexpr int64_t kMaxImagePixels = 40'000'000;
+// Any decoded image is refused above limits::kImagePixels (before it is decoded, where the
+// format says its size): 40 megapixels covers phone photos; memory for one stays about 200 MB.
+// width * height > the limit, computed without overflow.
 bool over_pixel_limit(int64_t width, int64_t height);
 std::string pixel_limit_message(int64_t width, int64_t height);  // "image of WxH pixels is over ..."
 
-// Throws Error unless the view is usable: sizes >= 1, channels 1..4, at most kMaxImagePixels.
+// Throws Error unless the view is usable: sizes >= 1, channels 1..4, at most limits::kImagePixels.
 void check_image(const ImageView& img);
 
 // A w x h plane of floats, row-major: v[y * w + x].

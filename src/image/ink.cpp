@@ -5,15 +5,18 @@
 #include <cmath>
 
 #include "engine/error.h"
+#include "engine/limits.h"
 #include "image/components.h"
 
 namespace mn {
 
-bool over_pixel_limit(int64_t width, int64_t height) { return width > 0 && height > kMaxImagePixels / width; }
+bool over_pixel_limit(int64_t width, int64_t height) {
+    return width > 0 && height > int64_t(limits::kImagePixels) / width;
+}
 
 std::string pixel_limit_message(int64_t width, int64_t height) {
     return "image of " + std::to_string(width) + "x" + std::to_string(height) + " pixels is over the limit of " +
-           std::to_string(kMaxImagePixels / 1000000) + " megapixels";
+           std::to_string(limits::kImagePixels / 1000000) + " megapixels";
 }
 
 void check_image(const ImageView& img) {

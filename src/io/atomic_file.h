@@ -1,6 +1,8 @@
 #pragma once
-// Atomic file writes: data goes to a temporary file beside the target, is flushed to disk,
-// then renamed over the target. A crash leaves either the old file or the new one, never half.
+// Atomic file writes: data goes to a temporary file beside the target (an unnamed one where
+// the system has them, O_TMPFILE), is flushed to disk, then renamed over the target. A crash,
+// a kill, a full disk or a file-size limit leaves either the old file or the new one, never
+// half of one; the failures of a write are an Error ("write failed: No space left on device").
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -23,6 +25,7 @@ public:
 private:
     std::string path_, tmp_path_;
     int fd_ = -1;
+    bool unnamed_ = false;  // fd_ is an O_TMPFILE file, named tmp_path_ only in commit()
     size_t written_ = 0;
     std::vector<uint8_t> buf_;
     void flush_buffer();

@@ -10,6 +10,7 @@
 
 #include "engine/bits.h"
 #include "engine/error.h"
+#include "engine/limits.h"
 #include "io/atomic_file.h"
 #include "io/byte_reader.h"
 #include "io/mapped_file.h"
@@ -138,19 +139,16 @@ uint64_t checked_tensor_bytes(const std::string& what, DType type, int n_dims, c
     uint64_t elements = 1;
     for (int d = 0; d < n_dims; ++d) {
         check(dims[d] != 0, what + " has a zero-sized dimension");
-        check(!__builtin_mul_overflow(elements, dims[d], &elements) &&
-                  elements <= uint64_t(std::numeric_limits<int64_t>::max()),
-              what + " element count overflows");
+        elements = mul_size(elements, dims[d], what + " element count");
     }
+    check_limit(elements, limits::kTensorElements, what + " element count");
     const DTypeInfo& info = dtype_info(type);
     const uint64_t block = uint64_t(info.block_size);
     check(dims[0] % block == 0, what + ": first dimension " + std::to_string(dims[0]) +
                                     " is not a multiple of the " + std::string(info.name) +
                                     " block size " + std::to_string(block));
-    uint64_t bytes = dims[0] / block;
-    bool overflow = __builtin_mul_overflow(bytes, uint64_t(info.block_bytes), &bytes);
-    for (int d = 1; d < n_dims; ++d) overflow = overflow || __builtin_mul_overflow(bytes, dims[d], &bytes);
-    check(!overflow, what + " byte size overflows");
+    uint64_t bytes = mul_size(dims[0] / block, uint64_t(info.block_bytes), what + " byte size");
+    for (int d = 1; d < n_dims; ++d) bytes = mul_size(bytes, dims[d], what + " byte size");
     return bytes;
 }
 
@@ -235,10 +233,7 @@ struct Codec {
                         std::to_string(n) + " exceeds the remaining " +
                         std::to_string(r.remaining()) + " bytes");
         }
-        if (n > max_bytes) {
-            throw Error(std::string(what) + " of " + std::to_string(n) +
-                        " bytes is too long (limit " + std::to_string(max_bytes) + ")");
-        }
+        if (n > max_bytes) check_limit(n, max_bytes, std::string(what) + " length");
         return r.str(size_t(n), what);
     }
 
@@ -254,11 +249,16 @@ struct Codec {
         }
     }
 
-    static Value read_value(ByteReader& r, ValueType t, int depth) {
+    // `memory` is charged what each value takes once decoded: a small file must not make
+    // a large tree of strings and arrays.
+    static Value read_value(ByteReader& r, ValueType t, int depth, SizeBudget& memory) {
+        memory.spend(sizeof(Value));
         if (t == ValueType::STRING) {
-            return Value::str(std::string(read_string(r, std::numeric_limits<uint64_t>::max(), "string")));
+            const std::string_view s = read_string(r, limits::kStringBytes, "string");
+            memory.spend(s.size());
+            return Value::str(std::string(s));
         }
-        if (t == ValueType::ARRAY) return read_array(r, depth + 1);
+        if (t == ValueType::ARRAY) return read_array(r, depth + 1, memory);
         const size_t n = scalar_bytes(t);
         const uint8_t* p = r.take(n, "value");
         if (t == ValueType::BOOL) check_bools(p, 1);
@@ -268,7 +268,7 @@ struct Codec {
     }
 
     // The payload of an array: element type, count, elements (without a per-element type).
-    static Value read_array(ByteReader& r, int depth) {
+    static Value read_array(ByteReader& r, int depth, SizeBudget& memory) {
         check(depth <= kMaxArrayDepth, "arrays are nested more than " +
                                            std::to_string(kMaxArrayDepth) + " levels deep");
         const ValueType elem = read_type(r, "array element type");
@@ -280,22 +280,29 @@ struct Codec {
               "file is truncated or corrupt: array of " + std::to_string(count) + " " +
                   std::string(value_type_name(elem)) + " elements exceeds the remaining " +
                   std::to_string(r.remaining()) + " bytes");
+        check_limit(count, limits::kArrayElements, "array length");
 
         Value out = empty_array(elem, size_t(count));
         if (is_packed(elem)) {
             const size_t n = size_t(count) * scalar_bytes(elem);
+            memory.spend(n);
             const uint8_t* p = r.take(n, "array");
             if (elem == ValueType::BOOL) check_bools(p, n);
             out.packed_.assign(p, p + n);
         } else if (elem == ValueType::STRING) {
+            memory.spend(count * sizeof(std::string));
             out.strings_.reserve(size_t(count));
             for (uint64_t i = 0; i < count; ++i) {
-                out.strings_.emplace_back(read_string(r, std::numeric_limits<uint64_t>::max(), "string"));
+                const std::string_view s = read_string(r, limits::kStringBytes, "string");
+                memory.spend(s.size());
+                out.strings_.emplace_back(s);
             }
         } else {
-            // No reserve here: a Value is far larger than the 12 bytes an empty array takes in
-            // the file, so memory should only grow with arrays actually present.
-            for (uint64_t i = 0; i < count; ++i) out.items_.push_back(read_array(r, depth + 1));
+            // No reserve here: memory grows with the arrays actually present, not the count.
+            for (uint64_t i = 0; i < count; ++i) {
+                memory.spend(sizeof(Value));
+                out.items_.push_back(read_array(r, depth + 1, memory));
+            }
         }
         return out;
     }
@@ -311,6 +318,8 @@ struct Codec {
                                        " (only version 3 is supported)");
         n_tensors = r.u64("tensor count");
         n_kv = r.u64("key count");
+        check_limit(n_kv, limits::kMetadataEntries, "key count");
+        check_limit(n_tensors, limits::kTensors, "tensor count");
         check(n_kv <= r.remaining() / kMinKeyValueBytes,
               "file is truncated or corrupt: key count " + std::to_string(n_kv) +
                   " cannot fit in the remaining " + std::to_string(r.remaining()) + " bytes");
@@ -322,11 +331,12 @@ struct Codec {
     static void read_key_values(ByteReader& r, File& f, uint64_t n_kv) {
         // No reserve: an entry takes far more memory than its 13-byte minimum in the file, so
         // memory should only grow with entries actually present, not with the claimed count.
+        SizeBudget memory(limits::kMetadataBytes, "decoded metadata bytes");
         for (uint64_t i = 0; i < n_kv; ++i) {
             std::string key(read_string(r, kMaxKeyBytes, "key"));
             check(f.kv_index_.count(key) == 0, "duplicate key " + quoted(key));
             Value v = with_context("key " + quoted(key), [&] {
-                return read_value(r, read_type(r, "value type"), 0);
+                return read_value(r, read_type(r, "value type"), 0, memory);
             });
             f.kv_index_.emplace(key, f.kv_.size());
             f.kv_.emplace_back(std::move(key), std::move(v));
@@ -712,9 +722,7 @@ const TensorInfo* File::find_tensor(std::string_view name) const {
 // Writer
 // =============================================================================================
 void Writer::set(const std::string& key, Value value) {
-    check(key.size() <= kMaxKeyBytes, "key of " + std::to_string(key.size()) +
-                                          " bytes is too long (limit " +
-                                          std::to_string(kMaxKeyBytes) + ")");
+    check_limit(key.size(), kMaxKeyBytes, "key length");
     if (key == "general.alignment") {
         check(value.type() == ValueType::U32,
               "general.alignment must be a u32, not " + value.type_string());
@@ -753,9 +761,7 @@ size_t Writer::alignment() const {
 void Writer::add_tensor(const std::string& name, DType type, int n_dims, const int64_t ne[],
                         const void* data) {
     const std::string what = "tensor " + quoted(name);
-    check(name.size() <= kMaxTensorNameBytes, what + " name is too long (" +
-                                                  std::to_string(name.size()) + " bytes, limit " +
-                                                  std::to_string(kMaxTensorNameBytes) + ")");
+    check_limit(name.size(), kMaxTensorNameBytes, what + " name length");
     check(n_dims >= 1 && n_dims <= kMaxDims,
           what + " has " + std::to_string(n_dims) + " dimensions (must be 1 to 4)");
     for (const Tensor& t : tensors_) check(t.name != name, "duplicate tensor name " + quoted(name));

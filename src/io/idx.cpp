@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "engine/error.h"
+#include "engine/limits.h"
 #include "io/atomic_file.h"
 #include "io/byte_reader.h"
 #include "io/inflate.h"
@@ -38,25 +39,6 @@ const char* type_name(uint8_t type) {
         default: return "unknown";
     }
 }
-
-// The IDX bytes of a file: the file itself, or its inflated contents when it is gzip data.
-class IdxBytes {
-public:
-    IdxBytes(const uint8_t* data, size_t size) : data_(data), size_(size) {
-        if (is_gzip(data, size)) {
-            inflated_ = gunzip(data, size, kIdxMaxBytes);
-            data_ = inflated_.data();
-            size_ = inflated_.size();
-        }
-    }
-    const uint8_t* data() const { return data_; }
-    size_t size() const { return size_; }
-
-private:
-    std::vector<uint8_t> inflated_;
-    const uint8_t* data_;
-    size_t size_;
-};
 
 // Reads and checks the 4-byte magic: two zero bytes, the element type, the number of
 // dimensions. A label file given where images are expected (or the reverse) gets its own
@@ -93,6 +75,43 @@ void check_payload(size_t size, size_t header, uint64_t payload, const std::stri
                                 " unexpected bytes after " + described);
 }
 
+// The IDX bytes of a file: the file itself, or its inflated contents when it is gzip data.
+// The header is inflated first: it says how large the data is, so a stream that inflates to
+// more (a "gzip bomb") stops there, and a header that claims more than the limit stops before
+// anything else is inflated.
+class IdxBytes {
+public:
+    IdxBytes(const uint8_t* data, size_t size, uint32_t magic) : data_(data), size_(size) {
+        if (!is_gzip(data, size)) return;
+        const bool images = magic == kIdxImagesMagic;
+        const std::vector<uint8_t> head = gunzip_prefix(data, size, images ? kImagesHeaderBytes : kLabelsHeaderBytes);
+        ByteReader r(head.data(), head.size());
+        read_magic(r, magic);
+        uint64_t expected = read_be32(r, "IDX header");
+        if (images) {
+            expected = mul_size(expected, read_be32(r, "IDX header"), "image data size");
+            expected = mul_size(expected, read_be32(r, "IDX header"), "image data size");
+        }
+        expected = check_limit(add_size(expected, head.size(), "decompressed size"), limits::kDecompressedBytes,
+                               "decompressed size");
+        try {
+            inflated_ = gunzip(data, size, expected);
+        } catch (const OutputLimitError&) {
+            throw Error("the gzip data inflates to more than the " + std::to_string(expected) +
+                        " bytes its IDX header says");
+        }
+        data_ = inflated_.data();
+        size_ = inflated_.size();
+    }
+    const uint8_t* data() const { return data_; }
+    size_t size() const { return size_; }
+
+private:
+    std::vector<uint8_t> inflated_;
+    const uint8_t* data_;
+    size_t size_;
+};
+
 IdxImages parse_plain_images(const uint8_t* data, size_t size, bool in_place = false) {
     ByteReader r(data, size);
     read_magic(r, kIdxImagesMagic);
@@ -101,14 +120,11 @@ IdxImages parse_plain_images(const uint8_t* data, size_t size, bool in_place = f
     im.rows = read_be32(r, "IDX header");
     im.cols = read_be32(r, "IDX header");
     check(im.count > 0, "header says 0 images");
-    check(im.rows >= 1 && im.rows <= kIdxMaxSide && im.cols >= 1 && im.cols <= kIdxMaxSide,
-          "image size " + std::to_string(im.rows) + "x" + std::to_string(im.cols) +
-              " is not supported (rows and columns must be 1.." + std::to_string(kIdxMaxSide) + ")");
-    uint64_t bytes = 0;
-    // count < 2^32 and rows*cols <= 2^24, so this cannot overflow; checked anyway.
-    check(!__builtin_mul_overflow(static_cast<uint64_t>(im.count),
-                                  static_cast<uint64_t>(im.rows * im.cols), &bytes),
-          "image dimensions overflow");
+    check(im.rows >= 1 && im.cols >= 1, "image size " + std::to_string(im.rows) + "x" + std::to_string(im.cols) +
+                                            " is not supported (rows and columns must be at least 1)");
+    check_limit(uint64_t(im.rows), limits::kIdxSide, "image rows");
+    check_limit(uint64_t(im.cols), limits::kIdxSide, "image columns");
+    const uint64_t bytes = mul_size(uint64_t(im.count), uint64_t(im.rows * im.cols), "image data size");
     std::string described = std::to_string(im.count) + " images of " + std::to_string(im.rows) +
                             "x" + std::to_string(im.cols);
     check_payload(size, kImagesHeaderBytes, bytes, described);
@@ -155,12 +171,12 @@ void IdxImages::release(int64_t first, int64_t n) const {
 }
 
 IdxImages parse_idx_images(const uint8_t* data, size_t size) {
-    IdxBytes bytes(data, size);
+    IdxBytes bytes(data, size, kIdxImagesMagic);
     return parse_plain_images(bytes.data(), bytes.size());
 }
 
 IdxLabels parse_idx_labels(const uint8_t* data, size_t size) {
-    IdxBytes bytes(data, size);
+    IdxBytes bytes(data, size, kIdxLabelsMagic);
     return parse_plain_labels(bytes.data(), bytes.size());
 }
 
@@ -191,8 +207,8 @@ void check_labels_match(const IdxImages& images, const IdxLabels& labels, int nu
 void write_idx_images(const std::string& path, const IdxImages& images) {
     check(images.count > 0 && images.count <= UINT32_MAX, "cannot write an IDX file of " +
                                                             std::to_string(images.count) + " images");
-    check(images.rows >= 1 && images.rows <= kIdxMaxSide && images.cols >= 1 &&
-              images.cols <= kIdxMaxSide,
+    check(images.rows >= 1 && images.rows <= int64_t(limits::kIdxSide) && images.cols >= 1 &&
+              images.cols <= int64_t(limits::kIdxSide),
           "cannot write images of " + std::to_string(images.rows) + "x" +
               std::to_string(images.cols));
     check(images.mapped || images.pixels.size() == static_cast<uint64_t>(images.count * images.image_size()),

@@ -37,10 +37,9 @@ struct IdxLabels {
 
 constexpr uint32_t kIdxImagesMagic = 0x00000803;
 constexpr uint32_t kIdxLabelsMagic = 0x00000801;
-constexpr int64_t kIdxMaxSide = 4096;           // rows and cols limit
-constexpr size_t kIdxMaxBytes = size_t{1} << 30;  // decompressed size limit for .gz files
 
-// Read and validate a whole file. Errors (mn::Error) are one line without the path.
+// Read and validate a whole file. Errors (mn::Error) are one line without the path. Rows and
+// columns are at most limits::kIdxSide, a .gz file inflates to at most limits::kDecompressedBytes.
 IdxImages read_idx_images(const std::string& path);
 IdxLabels read_idx_labels(const std::string& path);
 

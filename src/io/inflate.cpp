@@ -259,10 +259,13 @@ const Huffman& fixed_distance() {
 
 class Inflater {
 public:
+    struct Full {};  // thrown when a prefix is complete
+
     // Output is appended to out; back-references may reach back to out[base] but not before
-    // (each gzip member is independent). out.size() never exceeds max_output.
-    Inflater(const uint8_t* data, size_t size, std::vector<uint8_t>& out, size_t max_output)
-        : in_(data, size), out_(out), base_(out.size()), max_(max_output) {}
+    // (each gzip member is independent). out.size() never exceeds max_output: more output is
+    // an OutputLimitError, or with `prefix` the end of decoding (Full), the output cut there.
+    Inflater(const uint8_t* data, size_t size, std::vector<uint8_t>& out, size_t max_output, bool prefix = false)
+        : in_(data, size), out_(out), base_(out.size()), max_(max_output), prefix_(prefix) {}
 
     // Decodes blocks up to the final one; returns the input bytes used.
     size_t run() {
@@ -280,13 +283,18 @@ public:
     }
 
 private:
-    void make_room(size_t n) {
-        if (n > max_ - out_.size()) too_large();
+    // How many of n more output bytes may be written: n; over the limit an error, or for a
+    // prefix the bytes that still fit (the caller writes them, then stops: full_).
+    size_t room_for(size_t n) {
+        const size_t room = max_ - out_.size();
+        if (n <= room) return n;
+        if (!prefix_) too_large();
+        full_ = true;
+        return room;
     }
 
     [[noreturn, gnu::noinline]] void too_large() const {
-        throw Error("decompressed data is larger than the limit of " + std::to_string(max_) +
-                    " bytes");
+        throw OutputLimitError("decompressed data is larger than the limit of " + std::to_string(max_) + " bytes");
     }
 
     void stored_block() {
@@ -294,10 +302,11 @@ private:
         uint32_t len = in_.bits(16);
         uint32_t nlen = in_.bits(16);
         if (len != (~nlen & 0xFFFF)) corrupt("stored block length check failed");
-        make_room(len);
+        len = uint32_t(room_for(len));
         size_t at = out_.size();
         out_.resize(at + len);
         in_.copy_bytes(out_.data() + at, len);
+        if (full_) throw Full{};
     }
 
     void dynamic_block() {
@@ -352,7 +361,7 @@ private:
         for (;;) {
             int sym = decode_symbol(in_, litlen);
             if (sym < 256) {
-                make_room(1);
+                if (room_for(1) == 0) throw Full{};
                 out_.push_back(static_cast<uint8_t>(sym));
             } else if (sym == 256) {
                 return;
@@ -370,19 +379,22 @@ private:
 
     void copy_match(size_t distance, size_t length) {
         if (distance > out_.size() - base_) corrupt("distance reaches before the start of the data");
-        make_room(length);
+        length = room_for(length);
         size_t at = out_.size();
         out_.resize(at + length);
         // Byte by byte on purpose: when distance < length the copy reads bytes it just wrote.
         uint8_t* dst = out_.data() + at;
         const uint8_t* src = dst - distance;
         for (size_t i = 0; i < length; ++i) dst[i] = src[i];
+        if (full_) throw Full{};
     }
 
     BitReader in_;
     std::vector<uint8_t>& out_;
     size_t base_;
     size_t max_;
+    bool prefix_;
+    bool full_ = false;
 };
 
 // ---- gzip ----------------------------------------------------------------------------------
@@ -440,6 +452,20 @@ std::vector<uint8_t> inflate_raw(const uint8_t* data, size_t size, size_t max_ou
     std::vector<uint8_t> out;
     size_t used = Inflater(data, size, out, max_output).run();
     if (consumed) *consumed = used;
+    return out;
+}
+
+std::vector<uint8_t> gunzip_prefix(const uint8_t* data, size_t size, size_t n) {
+    ByteReader r(data, size);
+    std::vector<uint8_t> out;
+    try {
+        while (out.size() < n && !r.at_end()) {
+            read_gzip_header(r);
+            r.take(Inflater(r.data() + r.pos(), r.remaining(), out, n, /*prefix=*/true).run(), "deflate data");
+            r.take(8, "gzip trailer");  // not checked: only a prefix of the data was asked for
+        }
+    } catch (const Inflater::Full&) {
+    }
     return out;
 }
 

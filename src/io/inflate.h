@@ -9,7 +9,16 @@
 #include <cstdint>
 #include <vector>
 
+#include "engine/error.h"
+
 namespace mn {
+
+// More output than the caller's max_output: "decompressed data is larger than the limit of N
+// bytes". Its own type so that a caller that knows what the size should be can say so.
+class OutputLimitError : public Error {
+public:
+    using Error::Error;
+};
 
 // A raw DEFLATE stream (as inside gzip, zlib and zip). Decodes up to and including the
 // final block; bytes after it are not looked at. If consumed is not null it receives the
@@ -29,6 +38,11 @@ bool is_gzip(const uint8_t* data, size_t size);
 // as `gzip -d` does; anything after the last member that is not another member is an error.
 // max_output bounds the total over all members.
 std::vector<uint8_t> gunzip(const uint8_t* data, size_t size, size_t max_output);
+
+// The first n bytes of what gunzip() would return (fewer if there are fewer), decoding no
+// more than that: how a reader looks at a header before it decides how much to inflate. The
+// checksums are not checked (the rest of the data is not read).
+std::vector<uint8_t> gunzip_prefix(const uint8_t* data, size_t size, size_t n);
 
 // Adler-32 (RFC 1950) of a buffer; exposed for tests.
 uint32_t adler32(const uint8_t* data, size_t size);

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "engine/error.h"
+#include "engine/limits.h"
 #include "io/atomic_file.h"
 #include "io/byte_reader.h"
 #include "io/mapped_file.h"
@@ -58,13 +59,12 @@ LegacyTensor read_tensor(ByteReader& r, int index) {
         check(ne >= 1, name + ": size " + std::to_string(i) + " is " + std::to_string(ne) +
                            ", must be at least 1");
         t.ne[i] = ne;
-        // Up to four factors below 2^31 can overflow 64 bits, so the product is checked.
-        check(!__builtin_mul_overflow(count, static_cast<uint64_t>(ne), &count),
-              name + ": sizes overflow");
+        count = mul_size(count, static_cast<uint64_t>(ne), name + " element count");
     }
+    check_limit(count, limits::kTensorElements, name + " element count");
     // Compared with what is left before allocating, so hostile sizes cost nothing.
-    uint64_t bytes = 0;
-    check(!__builtin_mul_overflow(count, uint64_t{sizeof(float)}, &bytes) && bytes <= r.remaining(),
+    const uint64_t bytes = count * sizeof(float);  // below 2^30: no overflow
+    check(bytes <= r.remaining(),
           "truncated: " + name + " of shape " + shape_text(t) + " needs " + std::to_string(count) +
               " float32 values but only " + std::to_string(r.remaining()) + " bytes remain");
     t.data.resize(count);

@@ -127,7 +127,7 @@ constexpr int kHighestProtocol = 5;
 class PickleMachine {
 public:
     PickleMachine(const uint8_t* data, size_t size, const PickleLimits& limits)
-        : data_(data), size_(size), limits_(limits) {}
+        : data_(data), size_(size), limits_(limits), references_(limits.max_references, "pickle container items") {}
 
     Pickle run() {
         while (pos_ < size_) {
@@ -192,7 +192,8 @@ private:
 
     PyValue* make(PyKind kind) {
         if (out_.nodes_.size() >= limits_.max_objects)
-            fail("more than " + std::to_string(limits_.max_objects) + " objects");
+            fail("object count " + std::to_string(out_.nodes_.size() + 1) + " is over the limit of " +
+                 std::to_string(limits_.max_objects));
         out_.nodes_.push_back(std::make_unique<PyValue>());
         out_.nodes_.back()->kind = kind;
         return out_.nodes_.back().get();
@@ -200,7 +201,8 @@ private:
 
     void push(PyValue* v) {
         if (stack_.size() >= limits_.max_objects)
-            fail("stack grows past " + std::to_string(limits_.max_objects) + " values");
+            fail("stack height " + std::to_string(stack_.size() + 1) + " is over the limit of " +
+                 std::to_string(limits_.max_objects));
         stack_.push_back(v);
     }
 
@@ -216,7 +218,9 @@ private:
     }
 
     void open_mark() {
-        if (marks_.size() >= limits_.max_marks) fail("MARKs nested deeper than " + std::to_string(limits_.max_marks));
+        if (marks_.size() >= limits_.max_marks)
+            fail("MARK nesting " + std::to_string(marks_.size() + 1) + " is over the limit of " +
+                 std::to_string(limits_.max_marks));
         marks_.push_back(stack_.size());
     }
 
@@ -227,10 +231,26 @@ private:
         marks_.pop_back();
         std::vector<const PyValue*> items(stack_.begin() + static_cast<std::ptrdiff_t>(start), stack_.end());
         stack_.resize(start);
+        hold(items.size());
         return items;
     }
 
-    void memo_put(uint64_t index) { memo_[index] = top(); }
+    // Containers take `n` more references: each costs memory but as little as one opcode byte
+    // in the data (DUP, then APPENDS), so they are counted as objects are.
+    void hold(size_t n) {
+        try {
+            references_.spend(n);
+        } catch (const Error& e) {
+            fail(e.what());
+        }
+    }
+
+    void memo_put(uint64_t index) {
+        if (memo_.size() >= limits_.max_objects && memo_.count(index) == 0)
+            fail("memo size " + std::to_string(memo_.size() + 1) + " is over the limit of " +
+                 std::to_string(limits_.max_objects));
+        memo_[index] = top();
+    }
 
     void memo_get(uint64_t index) {
         auto it = memo_.find(index);
@@ -266,6 +286,7 @@ private:
 
     // Pops the last n values (in order) into a tuple.
     void push_tuple_of(size_t n) {
+        hold(n);
         std::vector<const PyValue*> items(n);
         for (size_t i = n; i-- > 0;) items[i] = pop();
         push_tuple(std::move(items));
@@ -385,6 +406,7 @@ private:
             }
             case APPEND: {
                 PyValue* v = pop();
+                hold(1);
                 container(PyKind::List)->items.push_back(v);
                 break;
             }
@@ -404,6 +426,7 @@ private:
             case SETITEM: {
                 PyValue* value = pop();
                 PyValue* key = pop();
+                hold(2);
                 set_items({key, value});
                 break;
             }
@@ -463,6 +486,7 @@ private:
     std::vector<PyValue*> stack_;
     std::vector<size_t> marks_;
     std::unordered_map<uint64_t, PyValue*> memo_;
+    SizeBudget references_;
     Pickle out_;
 };
 

@@ -5,8 +5,8 @@
 // ever imported or executed.
 //
 // Safety against hostile input: the machine is iterative (no recursion), every opcode
-// argument is bounds-checked, and the number of objects, the stack height and the MARK
-// nesting are capped. The value graph can share nodes and may even contain cycles (a list
+// argument is bounds-checked, and the number of objects, the stack height, the memo, the
+// references containers hold and the MARK nesting are capped (engine/limits.h). The value graph can share nodes and may even contain cycles (a list
 // appended to itself through the memo), so code that walks it recursively must bound its
 // depth, as describe() does.
 #include <cstddef>
@@ -16,6 +16,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "engine/limits.h"
 
 namespace mn {
 
@@ -59,8 +61,9 @@ struct PyValue {
 };
 
 struct PickleLimits {
-    size_t max_objects = size_t(1) << 20;  // values created, and also the stack height
-    size_t max_marks = 256;                // MARKs open at once
+    uint64_t max_objects = limits::kPickleObjects;  // values created, the stack height, memo entries
+    uint64_t max_references = limits::kPickleReferences;  // items and entries held by containers
+    uint64_t max_marks = limits::kPickleMarks;      // MARKs open at once
 };
 
 // The result of unpickling: owns every node; pointers stay valid while it lives.

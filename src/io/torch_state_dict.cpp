@@ -2,6 +2,7 @@
 
 #include "io/quoted_name.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -11,6 +12,7 @@
 
 #include "engine/bits.h"
 #include "engine/error.h"
+#include "engine/limits.h"
 #include "io/mapped_file.h"
 #include "io/pickle.h"
 #include "io/zip_reader.h"
@@ -20,11 +22,10 @@ namespace mn {
 namespace {
 
 constexpr size_t kMaxDims = 32;
-// Output is float32 in memory, so cap what a small hostile file can make us allocate
-// (a stride-0 tensor can ask for any number of elements from a one-element storage).
-constexpr int64_t kMaxTotalElements = int64_t(1) << 28;  // 1 GiB of floats over all tensors
-// A tensor may hold more elements than its storage only through repeats (stride 0, e.g. a
-// saved expand()); allow that for small tensors so output stays proportional to the file.
+// Output is float32 in memory, so what a small hostile file can make us allocate is capped:
+// a tensor may hold more elements than its storage only through repeats (stride 0, e.g. a
+// saved expand()), and only for small tensors; all tensors together may hold no more elements
+// than the archive has bytes (plus as many repeats), since several tensors can view one storage.
 constexpr int64_t kMaxRepeatedElements = int64_t(1) << 20;
 
 // ---- small helpers ----------------------------------------------------------------------
@@ -172,8 +173,8 @@ Layout read_layout(const PyValue* offset, const PyValue* size, const PyValue* st
     for (size_t d = 0; d < l.size.size(); ++d) {
         check(l.size[d] >= 0, "negative tensor dimension " + std::to_string(l.size[d]));
         check(l.stride[d] >= 0, "negative tensor stride " + std::to_string(l.stride[d]));
-        check(!__builtin_mul_overflow(l.numel, l.size[d], &l.numel) && l.numel <= kMaxTotalElements,
-              "tensor has too many elements");
+        l.numel = int64_t(check_limit(mul_size(uint64_t(l.numel), uint64_t(l.size[d]), "tensor element count"),
+                                      limits::kTensorElements, "tensor element count"));
         // A size-1 dimension never steps, so its stride (which may be anything) is irrelevant;
         // zeroing it keeps the index arithmetic in gather() within the bounds checked below.
         if (l.size[d] == 1) l.stride[d] = 0;
@@ -249,7 +250,7 @@ const PyValue& tensor_call(const PyValue* v) {
 }
 
 NamedArray read_tensor(const std::string& name, const PyValue* value, StorageTable& storages,
-                       int64_t& total_elements) {
+                       SizeBudget& total_elements) {
     const auto& args = tensor_call(value).args->items;
     Storage storage = storages.resolve(args[0]);
     Layout layout = read_layout(args[1], args[2], args[3]);
@@ -257,9 +258,7 @@ NamedArray read_tensor(const std::string& name, const PyValue* value, StorageTab
     check(layout.numel <= storage.numel || layout.numel <= kMaxRepeatedElements,
           "tensor has " + std::to_string(layout.numel) + " elements but its storage only " +
               std::to_string(storage.numel));
-    total_elements += layout.numel;
-    check(total_elements <= kMaxTotalElements, "the state_dict has more than " +
-                                                   std::to_string(kMaxTotalElements) + " elements in all");
+    total_elements.spend(uint64_t(layout.numel));
     NamedArray out{name, layout.size, std::vector<float>(static_cast<size_t>(layout.numel))};
     gather(layout, storage, out.data.data());
     return out;
@@ -323,7 +322,8 @@ std::vector<NamedArray> parse_torch_state_dict(const uint8_t* data, size_t size)
     StorageTable storages(zip, top);
     std::vector<NamedArray> out;
     std::set<std::string> seen;
-    int64_t total_elements = 0;
+    SizeBudget total_elements(std::min<uint64_t>(limits::kModelElements, size + kMaxRepeatedElements),
+                              "state_dict element count");
     for (const auto& [key, value] : top_level_items(pickle.root())) {
         const std::string& name = expect(key, PyKind::Str, "state_dict key").text;
         check(seen.insert(name).second, "the state_dict has two entries named " + quoted_name(name));

@@ -12,10 +12,11 @@
 //     callers that do not know a name can ignore it.
 // Parameters saved as such (torch._utils._rebuild_parameter) are read as their tensor.
 // A value that is not a tensor, quantized or sparse tensors, and big-endian archives are
-// rejected with an Error, as is anything that reads outside its storage. Output is capped at
-// 2^28 elements in all, and a tensor may exceed its storage's element count (by repeating
-// elements through zero strides) only up to 2^20 elements, so that a small hostile file
-// cannot make the reader allocate much more than the file's own size.
+// rejected with an Error, as is anything that reads outside its storage. A tensor holds at
+// most limits::kTensorElements elements and may exceed its storage's element count (by
+// repeating elements through zero strides) only up to 2^20 elements; all tensors together hold
+// at most as many elements as the archive has bytes, plus 2^20 (and limits::kModelElements),
+// so that a small hostile file cannot make the reader allocate much more than its own size.
 #include <cstddef>
 #include <cstdint>
 #include <string>

@@ -1,10 +1,12 @@
 #include "io/zip_reader.h"
 
-#include "io/quoted_name.h"
-
+#include <algorithm>
 #include <cstdio>
+#include <numeric>
 
 #include "engine/error.h"
+#include "engine/limits.h"
+#include "io/quoted_name.h"
 #include "io/byte_reader.h"
 #include "io/crc32.h"
 
@@ -147,6 +149,7 @@ void apply_zip64_extra(std::string_view extra, WideFields& f, const std::string&
 void ZipReader::read_central_directory(const EndRecord& end) {
     size_t offset = checked_offset(end.directory_offset, end.directory_limit, "central directory offset");
     size_t length = checked_offset(end.directory_size, end.directory_limit - offset, "central directory size");
+    check_limit(end.entry_count, limits::kArchiveEntries, "zip entry count");
     // Every header takes at least 46 bytes, which bounds the count before anything is reserved.
     check(end.entry_count <= length / kCentralHeaderSize,
           "zip central directory claims " + std::to_string(end.entry_count) + " entries but has room for " +
@@ -181,13 +184,33 @@ void ZipReader::read_central_directory(const EndRecord& end) {
 
         check(!e.name.empty(), "zip central directory entry " + std::to_string(i) + " has an empty name");
         apply_zip64_extra(extra, wide, e.name);
-        e.size = wide.size;
-        e.compressed_size = wide.compressed_size;
+        e.size = check_limit(wide.size, limits::kArchiveEntryBytes, "zip entry " + quoted_name(e.name) + " size");
+        e.compressed_size = check_limit(wide.compressed_size, limits::kArchiveEntryBytes,
+                                        "zip entry " + quoted_name(e.name) + " compressed size");
         e.local_header_offset = wide.local_header_offset;
         locate_data(e, offset);
         check(by_name_.emplace(e.name, entries_.size()).second,
               "zip archive has two entries named " + quoted_name(e.name));
         entries_.push_back(std::move(e));
+    }
+    check_no_overlap();
+}
+
+// Entries whose bytes overlap are how a small "zip bomb" makes a reader go through the same
+// data many times; an archive writer never makes them.
+void ZipReader::check_no_overlap() const {
+    std::vector<size_t> order(entries_.size());
+    std::iota(order.begin(), order.end(), size_t{0});
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+        return entries_[a].local_header_offset < entries_[b].local_header_offset;
+    });
+    for (size_t i = 1; i < order.size(); ++i) {
+        const ZipEntry& prev = entries_[order[i - 1]];
+        const ZipEntry& cur = entries_[order[i]];
+        // Both lie inside the buffer (locate_data checked), so none of this overflows.
+        const size_t prev_end = size_t(prev.data - data_) + size_t(prev.compressed_size);
+        check(prev_end <= cur.local_header_offset,
+              "zip entries " + quoted_name(prev.name) + " and " + quoted_name(cur.name) + " overlap");
     }
 }
 

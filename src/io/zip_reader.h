@@ -4,7 +4,9 @@
 // hands out pointers to entry data inside that buffer: nothing is copied.
 //
 // Only stored (method 0) entries can be read, which is what torch.save writes; their CRC-32
-// (io/crc32.h) is checked. ZIP64 end records and ZIP64 extra fields are understood;
+// (io/crc32.h) is checked. Nothing is decompressed, so no entry can hold more than the archive
+// does; entries whose bytes overlap (the other way to make a "zip bomb") are refused, and the
+// entry count and sizes are bounded (engine/limits.h). ZIP64 end records and ZIP64 extra fields are understood;
 // multi-disk archives and encryption are not.
 #include <cstddef>
 #include <cstdint>
@@ -55,6 +57,7 @@ private:
     void read_zip64_end_record(size_t locator_pos, EndRecord& end) const;
     void read_central_directory(const EndRecord& end);
     void locate_data(ZipEntry& entry, size_t limit) const;
+    void check_no_overlap() const;
 
     const uint8_t* data_;
     size_t size_;

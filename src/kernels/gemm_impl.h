@@ -403,10 +403,16 @@ template <class T>
 int64_t packed_panel_floats(int64_t m, int64_t k) {
     return padded_rows<T>(m) * k;
 }
+// The masks follow the panels, at an even float offset: 64-bit mask words must be 8-byte
+// aligned (a misaligned store is undefined behaviour; UBSan reports it).
+template <class T>
+int64_t packed_masks_offset(int64_t m, int64_t k) {
+    return (packed_panel_floats<T>(m, k) + 1) & ~int64_t(1);
+}
 template <class T>
 PanelMask* packed_masks(float* packed, int64_t m, int64_t k, int64_t pc, int64_t row) {
     const int64_t block = pc / k_block<T>(k), panels = padded_rows<T>(m) / T::MR;
-    return reinterpret_cast<PanelMask*>(packed + packed_panel_floats<T>(m, k)) + block * panels + row / T::MR;
+    return reinterpret_cast<PanelMask*>(packed + packed_masks_offset<T>(m, k)) + block * panels + row / T::MR;
 }
 template <class T>
 const float* packed_block(const GemmArgs& g, int64_t pc, int64_t row, int64_t kc) {
@@ -486,15 +492,21 @@ struct GemmScratch {
         kc = std::max<int64_t>(k_block<T>(k), 1);
         mc = std::min(padded_rows<T>(m), std::max<int64_t>(bl.a_floats / kc / T::MR, 1) * T::MR);
         nc = std::min((n + T::NR - 1) / T::NR * T::NR, std::max<int64_t>(bl.b_floats / kc / T::NR, 1) * T::NR);
+        // Without a workspace (asked only for bytes()) the pointers stay null: arithmetic on a
+        // null pointer is undefined behaviour (UBSan reports it).
+        packed_a = packed_b = nullptr;
+        a_masks = b_masks = nullptr;
+        if (!workspace) return;
         char* ws = reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(workspace) + 63) & ~uintptr_t(63));
         packed_a = reinterpret_cast<float*>(ws);
         packed_b = packed_a + mc * kc;
-        a_masks = reinterpret_cast<PanelMask*>(packed_b + nc * kc);
+        // (8-byte aligned: nc * kc may be odd)
+        a_masks = reinterpret_cast<PanelMask*>((reinterpret_cast<uintptr_t>(packed_b + nc * kc) + 7) & ~uintptr_t(7));
         b_masks = a_masks + mc / T::MR;
     }
     size_t bytes() const {
         return static_cast<size_t>((mc + nc) * kc) * sizeof(float) +
-               static_cast<size_t>(mc / T::MR + nc / T::NR) * sizeof(PanelMask) + 64;
+               static_cast<size_t>(mc / T::MR + nc / T::NR) * sizeof(PanelMask) + 64 + 8;
     }
 };
 
@@ -571,7 +583,7 @@ size_t packed_a_floats(int64_t m, int64_t k) {
     return with_tile(tile_mv(m), [&](auto t) {
         using T = decltype(t);
         const int64_t blocks = (k + k_block<T>(k) - 1) / k_block<T>(k);
-        return static_cast<size_t>(packed_panel_floats<T>(m, k) +
+        return static_cast<size_t>(packed_masks_offset<T>(m, k) +
                                    blocks * (padded_rows<T>(m) / T::MR) * kMaskWords * 2);  // 2 floats a mask word
     });
 }

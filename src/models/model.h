@@ -93,6 +93,8 @@ std::vector<std::string> architecture_names();
 
 // A new model with PyTorch's default initialisation (uniform in ±1/sqrt(fan_in)), seeded.
 Model create_model(const std::string& arch, const std::string& preset, uint64_t seed);
+// The same with any hyperparameters (e.g. a tiny network for a test), missing ones defaulted.
+Model create_model(const std::string& arch, std::vector<gguf::KeyValue> hparams, uint64_t seed);
 // Copies parameters that point into a read-only file map into the model's own arena, so an
 // optimizer can update them.
 void make_trainable(Model& m);

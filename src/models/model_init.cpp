@@ -9,11 +9,15 @@
 namespace mn {
 
 Model create_model(const std::string& arch_name, const std::string& preset, uint64_t seed) {
+    return create_model(arch_name, find_architecture(arch_name).preset(preset), seed);
+}
+
+Model create_model(const std::string& arch_name, std::vector<gguf::KeyValue> hparams, uint64_t seed) {
     const Architecture& arch = find_architecture(arch_name);
     Model m;
     m.arch = arch_name;
     m.source_format = "new";
-    m.metadata = arch.preset(preset);
+    m.metadata = std::move(hparams);
     const std::vector<ParamSpec> specs = arch.param_specs(m);
     size_t bytes = 0;
     for (const ParamSpec& s : specs) bytes += Context::tensor_arena_bytes(DType::F32, s.n_dims, s.ne);

@@ -168,6 +168,13 @@ expect_error("POST", "/api/predict", 400, json.dumps({"pixels": [300] * 784}), {
 expect_error("POST", "/api/predict", 400, json.dumps({"pixels": ["a"] * 784}), {"Content-Type": "application/json"})
 expect_error("POST", "/api/predict", 400, json.dumps([1, 2]), {"Content-Type": "application/json"})
 expect_error("POST", "/api/predict?model=nope", 404, images[:784])
+# JSON nested deeper than the limit (8 levels), for both JSON endpoints: 400, not a deep recursion.
+deep = "[" * 100000 + "]" * 100000
+expect_error("POST", "/api/predict", 400, '{"pixels": ' + deep + '}', {"Content-Type": "application/json"})
+expect_error("POST", "/v2/models/mnist-fc-f32/infer", 400,
+             '{"inputs": [{"name": "p", "shape": [1, 784], "datatype": "UINT8", "data": ' + deep + '}]}')
+st, _, data = request("POST", "/api/predict", '{"pixels": ' + "[" * 9 + "0" + "]" * 9 + '}', {"Content-Type": "application/json"})
+check(st == 400 and b"nested deeper than 8 levels" in data, f"9 levels of JSON: {st} {data[:200]!r}")
 # Over the limit: answered 413 from the headers alone (a client that asks first, as curl does
 # for large bodies, sends none of it; one that sends it anyway may see the connection reset).
 with socket.create_connection((HOST, PORT), timeout=10) as s:

@@ -20,7 +20,7 @@ int main(int, char** argv) {
     std::printf("%s %lld\n", m.arch.c_str(), static_cast<long long>(m.n_params()));
 }
 CPP
-${CXX:-c++} -std=c++20 -I"$TMP/prefix/include/mnistcpp" "$TMP/user.cpp" "$TMP/prefix/lib/libmnistcpp.a" -pthread -o "$TMP/user"
+${CXX:-c++} ${MNIST_SANITIZE_FLAGS:-} -std=c++20 -I"$TMP/prefix/include/mnistcpp" "$TMP/user.cpp" "$TMP/prefix/lib/libmnistcpp.a" -pthread -o "$TMP/user"
 [ "$("$TMP/user" "$TMP/prefix/share/mnistcpp/models/mnist-fc-f32.gguf")" = "mnist-fc 397510" ] || fail "program against installed library"
 # The C API from a C program built against the installed header and library.
 cat > "$TMP/user.c" <<'C'
@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
     return mnist_load_file("/nonexistent") == NULL ? 0 : 1;
 }
 C
-${CC:-cc} -I"$TMP/prefix/include" "$TMP/user.c" "$TMP/prefix/lib/libmnistcpp.a" -lstdc++ -lm -pthread -o "$TMP/user_c"
+${CC:-cc} ${MNIST_SANITIZE_FLAGS:-} -I"$TMP/prefix/include" "$TMP/user.c" "$TMP/prefix/lib/libmnistcpp.a" -lstdc++ -lm -pthread -o "$TMP/user_c"
 [ "$("$TMP/user_c" "$TMP/prefix/share/mnistcpp/models/mnist-cnn-f32.gguf")" = "mnist-cnn 10 classes" ] || fail "C program against installed library"
 # The installed CLI finds its shipped model (share/mnistcpp/models) for `predict`.
 "$TMP/prefix/bin/mnist" predict --help > /dev/null || fail "installed predict --help"

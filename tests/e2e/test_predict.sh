@@ -41,6 +41,10 @@ grep -q "^error: $IMG/hostile-size.png: image of 100000x100000 pixels is over th
   fail "hostile size: $(cat "$TMP/err")"
 grep -q "^error: $TMP/missing.png: cannot open" "$TMP/err" || fail "missing: $(cat "$TMP/err")"
 
+# A file over the 256 MB an image file may have (sparse: no disk used) is refused unread.
+truncate -s 300M "$TMP/big.png"
+expect_error 1 "$TMP/big.png: file is over the limit of 256 MB" "$BIN" predict "$TMP/big.png"
+
 # Standard input, and --show: the 28x28 the model saw, 28 rows of ASCII art.
 "$BIN" predict --show - < "$IMG/photo-3.jpg" > "$TMP/out"
 head -1 "$TMP/out" | grep -q "^-: $(grep '^photo-3.jpg ' "$IMG/manifest.txt" | cut -d' ' -f2) (p = " || fail "stdin: $(head -1 "$TMP/out")"

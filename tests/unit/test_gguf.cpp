@@ -364,7 +364,7 @@ TEST(Gguf, WriterRejectsBadInput) {
                   w.add_tensor("t", DType::F32, 1, ne4, data);
               }).find("duplicate tensor name 't'"), std::string::npos);
     EXPECT_NE(writer_error([&](Writer& w) { w.add_tensor(std::string(65, 'n'), DType::F32, 1, ne4, data); })
-                  .find("too long"), std::string::npos);
+                  .find("name length 65 is over the limit of 64"), std::string::npos);
     EXPECT_NE(writer_error([&](Writer& w) { w.set("general.alignment", Value::u32(48)); })
                   .find("power of two"), std::string::npos);
     EXPECT_NE(writer_error([&](Writer& w) { w.set("general.alignment", Value::u32(0)); })
@@ -598,10 +598,10 @@ std::vector<BadCase> bad_cases() {
     add("element count overflow", s, "tensor 'b' element count overflows");
     s = {};
     s.tensors[1].dims = {1ull << 62};
-    add("byte size overflow", s, "tensor 'b' byte size overflows");
+    add("element count over the limit", s, "tensor 'b' element count 4611686018427387904 is over the limit of 268435456");
     s = {};
-    s.tensors[1].dims = {1ull << 40};
-    add("absurd size", s, "tensor 'b' data extends past the end of the file");
+    s.tensors[1].dims = {1ull << 20, 16};
+    add("size within the limits, not in the file", s, "tensor 'b' data extends past the end of the file");
     s = {};
     s.tensors[1].type = 99;
     add("unknown tensor type", s, "tensor 'b' has unknown tensor type 99");
@@ -634,11 +634,15 @@ std::vector<BadCase> bad_cases() {
     s.kvs.push_back(Enc().str("huge.strs").u32(9).u32(8).u64(~0ull).b);
     add("huge string array length", s, "array of 18446744073709551615 string elements");
     s = {};
+    s.n_kv = 60000;
+    add("key count beyond the file", s, "key count 60000 cannot fit");
     s.n_kv = 1ull << 40;
-    add("key count beyond the file", s, "key count 1099511627776 cannot fit");
+    add("key count over the limit", s, "key count 1099511627776 is over the limit of 65536");
     s = {};
+    s.n_tensors = 4000;
+    add("tensor count beyond the file", s, "tensor count 4000 cannot fit");
     s.n_tensors = ~0ull;
-    add("tensor count beyond the file", s, "tensor count 18446744073709551615 cannot fit");
+    add("tensor count over the limit", s, "tensor count 18446744073709551615 is over the limit of 4096");
     s = {};
     s.tensors[1].dims = {2, 0};
     add("zero-sized tensor", s, "tensor 'b' has a zero-sized dimension");
@@ -674,10 +678,10 @@ std::vector<BadCase> bad_cases() {
     add("arrays nested too deeply", s, "key 'deep': arrays are nested more than 8 levels deep");
     s = {};
     s.tensors[1].name = std::string(65, 't');
-    add("tensor name too long", s, "tensor name of 65 bytes is too long (limit 64)");
+    add("tensor name too long", s, "tensor name length 65 is over the limit of 64");
     s = {};
     s.kvs.push_back(Enc().str(std::string(70000, 'k')).u32(0).u8(0).b);
-    add("key name too long", s, "key of 70000 bytes is too long (limit 65535)");
+    add("key name too long", s, "key length 70000 is over the limit of 65535");
     s = {};
     s.tensors[1].name = "bad\nname";
     s.tensors[1].type = 99;

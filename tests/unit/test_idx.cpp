@@ -230,7 +230,8 @@ TEST(Idx, HostileDimensions) {
     expect_error([] { parse_images(header(0x803, {0xFFFFFFFFu, 4096, 4096}, 10)); }, "truncated");
     expect_error([] { parse_labels(header(0x801, {0xFFFFFFFFu}, 10)); }, "truncated");
     expect_error([] { parse_images(header(0x803, {1, 4097, 1}, 4097)); },
-                 "image size 4097x1 is not supported");
+                 "image rows 4097 is over the limit of 4096");
+    expect_error([] { parse_images(header(0x803, {1, 1, 5000}, 5000)); }, "image columns 5000 is over the limit of 4096");
     expect_error([] { parse_images(header(0x803, {1, 28, 0}, 0)); }, "image size 28x0");
     expect_error([] { parse_images(header(0x803, {0, 28, 28}, 0)); }, "header says 0 images");
     expect_error([] { parse_labels(header(0x801, {0}, 0)); }, "header says 0 labels");

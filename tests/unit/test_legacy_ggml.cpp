@@ -119,12 +119,14 @@ TEST(LegacyGgml, BadDimensionCount) {
 TEST(LegacyGgml, HostileSizes) {
     expect_error([] { parse(words({2, 3, 0})); }, "tensor 0: size 1 is 0, must be at least 1");
     expect_error([] { parse(words({1, -5})); }, "size 0 is -5");
-    // 2^31-1 squared fits 64 bits but not the file; to the fourth it overflows 64 bits.
+    // 2^31-1 squared fits 64 bits but is over the element limit; to the fourth it overflows.
     expect_error([] { parse(words({2, 0x7FFFFFFF, 0x7FFFFFFF, 0})); },
-                 "truncated: tensor 0 of shape [2147483647, 2147483647] needs");
+                 "tensor 0 element count 4611686014132420609 is over the limit of 268435456");
     expect_error([] { parse(words({4, 0x7FFFFFFF, 0x7FFFFFFF, 0x7FFFFFFF, 0x7FFFFFFF})); },
-                 "sizes overflow");
-    expect_error([] { parse(words({3, 0x40000000, 0x40000000, 4})); }, "truncated");
+                 "tensor 0 element count overflows");
+    expect_error([] { parse(words({3, 0x40000000, 0x40000000, 4})); }, "over the limit");
+    // Within the limit, but not in the file.
+    expect_error([] { parse(words({2, 1000, 1000, 0})); }, "truncated: tensor 0 of shape [1000, 1000] needs 1000000");
 }
 
 TEST(LegacyGgml, EveryTruncationFailsOrKeepsWholeTensors) {
