@@ -90,6 +90,28 @@ TEST(Optim, LearningRateSchedules) {
     }
 }
 
+TEST(Optim, OneCycleAndLinearSchedules) {
+    Fixture f;
+    OptimizerConfig c;
+    c.lr = 1.0f;
+    c.total_steps = 10;
+    c.warmup_steps = 4;
+    c.schedule = LrSchedule::OneCycle;  // lr/25 up to lr (half a cosine), then down to lr/25/1e4
+    Optimizer one(c, {{f.w, f.g}});
+    const float expect_one[] = {0.04f, 0.1806f, 0.52f, 0.8594f, 1.0f, 0.9330f, 0.75f, 0.5f, 0.25f, 0.0670f, 4e-6f};
+    for (float e : expect_one) {
+        EXPECT_NEAR(one.learning_rate(), e, 1e-4);
+        one.step();
+    }
+    c.schedule = LrSchedule::Linear;  // 0 up to lr, then down to 0
+    Optimizer lin(c, {{f.w, f.g}});
+    const float expect_lin[] = {0.0f, 0.25f, 0.5f, 0.75f, 1.0f, 5.0f / 6, 4.0f / 6, 0.5f, 2.0f / 6, 1.0f / 6, 0.0f};
+    for (float e : expect_lin) {
+        EXPECT_NEAR(lin.learning_rate(), e, 1e-5);
+        lin.step();
+    }
+}
+
 TEST(Optim, ParsesNames) {
     EXPECT_EQ(parse_optimizer("adam"), OptimizerKind::AdamW);
     EXPECT_EQ(parse_optimizer("sgd"), OptimizerKind::Sgd);
