@@ -38,6 +38,17 @@ int http_status(Status s) {
 
 namespace {
 
+// A JSON parser's message, one short printable line: it quotes what it last read, which may be
+// any bytes (a NUL, a newline, bytes that are not UTF-8) and as long as the body.
+std::string json_error(const std::exception& e) {
+    constexpr size_t kMax = 300;
+    std::string s = e.what();
+    if (s.size() > kMax) s = s.substr(0, kMax) + "...";
+    for (char& c : s)
+        if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '?';
+    return s;
+}
+
 Response json_response(int status, const json& j) {
     Response r;
     r.status = status;
@@ -210,7 +221,7 @@ Response ServeApi::predict(const Request& req) {
     } catch (const StatusError& e) {
         return error(http_status(e.status()), e.what());
     } catch (const json::exception& e) {
-        return error(400, std::string("invalid JSON: ") + e.what());
+        return error(400, "invalid JSON: " + json_error(e));
     }
 }
 
@@ -298,7 +309,7 @@ Response ServeApi::infer(const Request& req, size_t index) {
     } catch (const StatusError& e) {
         return error(http_status(e.status()), e.what());
     } catch (const json::exception& e) {
-        return error(400, std::string("invalid request: ") + e.what());
+        return error(400, "invalid request: " + json_error(e));
     }
 }
 
