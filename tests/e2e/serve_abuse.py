@@ -257,7 +257,12 @@ print(f"server memory (RSS): {rss0:.1f} MB before, {max(peak):.1f} MB at most du
 
 for name, m in (("unloaded", before), ("loaded", loaded), ("unloaded again", after)):
     check(m["errors"] == 0, f"{name}: {m['errors']} errors or non-2xx answers")
-check(ratio <= 2.0, f"p99 with the abuse is {ratio:.2f}x the unloaded one (more than 2x)")
+# Below a millisecond the ratio measures the scheduler of a shared 2-core VM (the 200 abusive
+# clients run on the server's cores): unloaded p99s of 0.15-0.2 ms against 0.4-0.5 ms loaded gave
+# 2.2-3.1x on a quiet machine. A stalled client would wait for a timeout (seconds): a loaded p99
+# within 2x of the unloaded one, or under 2 ms, is not stalled.
+check(ratio <= 2.0 or loaded["p99"] <= 2.0,
+      f"p99 with the abuse is {loaded['p99']:.3f} ms, {ratio:.2f}x the unloaded one (more than 2x and over 2 ms)")
 check(len(life) == stats["opened"], f"{stats['opened'] - len(life)} slow clients were never cut off")
 check(life and max(life) <= args.timeout + 1.5, f"a slow client lasted {max(life):.2f} s, timeout {args.timeout:g} s")
 check(stats["half_closed_bad"] == 0 and stats["half_closed_ok"] > 0,
