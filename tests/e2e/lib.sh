@@ -29,3 +29,17 @@ expect_error() {
 
 # Accuracy printed by `mnist eval` ("accuracy: 98.06% ...") as a number.
 accuracy_of() { sed -n 's/^accuracy: \([0-9.]*\)%.*/\1/p' "$1"; }
+
+# Waits until the `mnist serve` started in the background as process $1 (stdout in
+# $TMP/serve.out, stderr in $TMP/serve.log) prints the URL it listens on; sets URL.
+wait_for_url() {
+  local pid=$1
+  URL=""
+  for _ in $(seq 100); do
+    URL=$(sed -n 's/^mnist serve: listening on \(http:[^ ]*\) .*/\1/p' "$TMP/serve.out")
+    [ -n "$URL" ] && return 0
+    kill -0 "$pid" 2>/dev/null || fail "the server exited: $(cat "$TMP/serve.log")"
+    sleep 0.1
+  done
+  fail "the server did not print its URL"
+}

@@ -34,14 +34,7 @@ done < "$IMG/manifest.txt"
 start_server() {
   timeout 300 "$BIN" serve --port 0 --threads 2 --timeout 3 --web "$TMP/web" --digits "$DATA" "$@" > "$TMP/serve.out" 2> "$TMP/serve.log" &
   PID=$!
-  URL=""
-  for _ in $(seq 100); do
-    URL=$(sed -n 's/^mnist serve: listening on \(http:[^ ]*\) .*/\1/p' "$TMP/serve.out")
-    [ -n "$URL" ] && break
-    kill -0 "$PID" 2>/dev/null || fail "the server exited: $(cat "$TMP/serve.log")"
-    sleep 0.1
-  done
-  [ -n "$URL" ] || fail "the server did not print its URL"
+  wait_for_url "$PID"
   [[ $URL == http://127.0.0.1:* ]] || fail "binds 127.0.0.1 by default: $URL"
 }
 

@@ -20,14 +20,7 @@ timeout $((SECONDS_EACH * 10 + TIMEOUT * 4 + 120)) "$BIN" serve --port 0 --threa
   --quiet --digits "$DATA" > "$TMP/serve.out" 2> "$TMP/serve.log" &
 PID=$!
 trap 'kill "$PID" 2>/dev/null || true; rm -rf "$TMP"' EXIT
-URL=""
-for _ in $(seq 100); do
-  URL=$(sed -n 's/^mnist serve: listening on \(http:[^ ]*\) .*/\1/p' "$TMP/serve.out")
-  [ -n "$URL" ] && break
-  kill -0 "$PID" 2>/dev/null || fail "the server exited: $(cat "$TMP/serve.log")"
-  sleep 0.1
-done
-[ -n "$URL" ] || fail "the server did not print its URL"
+wait_for_url "$PID"
 # The server itself (a child of `timeout`), whose memory the abuse checks watch.
 SERVER_PID=$(cat "/proc/$PID/task/$PID/children" | awk '{print $1}')
 [ -n "$SERVER_PID" ] || fail "cannot find the server's process"
