@@ -99,10 +99,15 @@ DecodedImage decode_image(const uint8_t* data, size_t size) {
     if (!stbi_info_from_memory(data, len, &w, &h, &ch))
         throw StatusError(Status::BadImage, "cannot read the " + img.format + " header: " + printable(stbi_failure_reason()));
     if (over_pixel_limit(w, h)) throw StatusError(Status::ImageTooLarge, pixel_limit_message(w, h));
+    // stb_image's PNM reader takes a header without digits as a 0x0 image (and then "decodes" it).
+    if (w < 1 || h < 1 || ch < 1 || ch > 4)
+        throw StatusError(Status::BadImage, "the " + img.format + " header gives a " + std::to_string(w) + "x" +
+                                                std::to_string(h) + " image with " + std::to_string(ch) + " channels");
     uint8_t* px = stbi_load_from_memory(data, len, &w, &h, &ch, 0);
     if (!px)
         throw StatusError(Status::BadImage, "cannot decode the " + img.format + " image: " + printable(stbi_failure_reason()));
     img.pixels = std::shared_ptr<const uint8_t>(px, [](const uint8_t* p) { stbi_image_free(const_cast<uint8_t*>(p)); });
+    if (w < 1 || h < 1 || ch < 1 || ch > 4) throw StatusError(Status::BadImage, "the " + img.format + " image decoded to no pixels");
     img.width = w;
     img.height = h;
     img.channels = ch;

@@ -41,6 +41,10 @@ grep -q "^error: $IMG/hostile-size.png: image of 100000x100000 pixels is over th
   fail "hostile size: $(cat "$TMP/err")"
 grep -q "^error: $TMP/missing.png: cannot open" "$TMP/err" || fail "missing: $(cat "$TMP/err")"
 
+# A PGM header without digits, which stb_image reads as a 0x0 image (found by fuzz_image).
+printf 'P5\n\xff\xff\n255\n' > "$TMP/no-size.pgm"
+expect_error 1 "$TMP/no-size.pgm: the pgm header gives a 0x0 image with 1 channels" "$BIN" predict "$TMP/no-size.pgm"
+
 # A file over the 256 MB an image file may have (sparse: no disk used) is refused unread.
 truncate -s 300M "$TMP/big.png"
 expect_error 1 "$TMP/big.png: file is over the limit of 256 MB" "$BIN" predict "$TMP/big.png"
