@@ -226,6 +226,13 @@ for path in ["/../secret.txt", "/%2e%2e/secret.txt", "/..%2fsecret.txt", "/%2e%2
         continue
     check(reply.startswith(b"HTTP/1.1 404") or reply.startswith(b"HTTP/1.1 400"), f"GET {path}: {reply[:80]!r}")
 
+# Headers over the limit (16 KB) are refused with 431, a path over it with 414; the server lives on.
+reply = raw_request(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 100000 + b"\r\n\r\n")
+check(reply.startswith(b"HTTP/1.1 431"), f"100 KB header: {reply[:80]!r}")
+reply = raw_request(b"GET /" + b"a" * 50000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+check(reply.startswith(b"HTTP/1.1 414"), f"50 KB path: {reply[:80]!r}")
+check(request("GET", "/healthz")[0] == 200, "alive after oversized headers")
+
 # ---- broken HTTP: an answer or a closed connection, and the server lives on -----------------------
 for junk in [b"GARBAGE\r\n\r\n", b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 40000 + b"\r\n\r\n",
              b"POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n", b"\x00\xff" * 100 + b"\r\n\r\n",
