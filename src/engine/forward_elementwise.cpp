@@ -10,14 +10,16 @@ namespace mn {
 
 namespace {
 // y = f(a, b) element by element, a and b broadcast to y's shape; `dense` does a whole row of
-// rows that need no broadcasting (null: element by element always).
+// rows that need no broadcasting (null: element by element always). Threads take rows in
+// chunks of `grain`.
 template <class F>
-void binary(const ComputeParams& p, Tensor* t, F f, void (*dense)(float*, const float*, const float*, int64_t)) {
+void binary(const ComputeParams& p, Tensor* t, F f, void (*dense)(float*, const float*, const float*, int64_t),
+            int64_t grain = 1) {
     const Tensor* a = t->src[0];
     const Tensor* b = t->src[1];
     const int64_t n0 = t->ne[0];
     int64_t begin, end;
-    split_range(t->nrows(), p.ith, p.nth, 1, begin, end);
+    split_range(t->nrows(), p.ith, p.nth, grain, begin, end);
     const bool dense_rows = a->ne[0] == n0 && b->ne[0] == n0 && a->nb[0] == sizeof(float) && b->nb[0] == sizeof(float);
     for (int64_t row = begin; row < end; ++row) {
         const RowIndex r = row_index(t, row);
@@ -41,16 +43,20 @@ void binary(const ComputeParams& p, Tensor* t, F f, void (*dense)(float*, const 
     }
 }
 
-// y = f(x) element by element.
+// y = f(x) element by element; `dense` does a whole contiguous f32 row (null: element by element).
 template <class F>
-void unary(const ComputeParams& p, Tensor* t, F f) {
+void unary(const ComputeParams& p, Tensor* t, F f, void (*dense)(float*, const float*, int64_t) = nullptr) {
     const Tensor* a = t->src[0];
     int64_t begin, end;
     split_range(t->nrows(), p.ith, p.nth, 1, begin, end);
+    const bool dense_rows = dense && a->type == DType::F32 && a->nb[0] == sizeof(float);
     for (int64_t row = begin; row < end; ++row) {
         const RowIndex r = row_index(t, row);
         float* y = reinterpret_cast<float*>(t->at(0, r.i1, r.i2, r.i3));
-        for (int64_t i = 0; i < t->ne[0]; ++i) y[i] = f(load_f32(a, i, r.i1, r.i2, r.i3));
+        if (dense_rows)
+            dense(y, reinterpret_cast<const float*>(a->at(0, r.i1, r.i2, r.i3)), t->ne[0]);
+        else
+            for (int64_t i = 0; i < t->ne[0]; ++i) y[i] = f(load_f32(a, i, r.i1, r.i2, r.i3));
     }
 }
 }  // namespace
@@ -72,22 +78,7 @@ void forward_rsqrt(const ComputeParams& p, Tensor* t) {
 }
 
 void forward_relu(const ComputeParams& p, Tensor* t) {
-    const Tensor* a = t->src[0];
-    int64_t begin, end;
-    split_range(t->nrows(), p.ith, p.nth, 1, begin, end);
-    for (int64_t row = begin; row < end; ++row) {
-        const RowIndex r = row_index(t, row);
-        float* y = reinterpret_cast<float*>(t->at(0, r.i1, r.i2, r.i3));
-        const char* x = a->at(0, r.i1, r.i2, r.i3);
-        if (a->nb[0] == sizeof(float)) {
-            kernels().relu(y, reinterpret_cast<const float*>(x), t->ne[0]);
-            continue;
-        }
-        for (int64_t i = 0; i < t->ne[0]; ++i) {
-            const float v = *reinterpret_cast<const float*>(x + i * a->nb[0]);
-            y[i] = v > 0.0f ? v : 0.0f;
-        }
-    }
+    unary(p, t, [](float x) { return x > 0.0f ? x : 0.0f; }, kernels().relu);
 }
 
 void forward_cont(const ComputeParams& p, Tensor* t) {
@@ -110,24 +101,10 @@ void forward_cont(const ComputeParams& p, Tensor* t) {
     }
 }
 
+// dx = dy where the relu's output y is positive, else 0. Rows can be short (a CNN's channels):
+// threads take them 16 at a time to keep apart.
 void forward_relu_backward(const ComputeParams& p, Tensor* t) {
-    const Tensor* dy = t->src[0];
-    const Tensor* y = t->src[1];
-    int64_t begin, end;
-    // Rows can be short (a CNN's channels): split in chunks of rows to keep threads apart.
-    split_range(t->nrows(), p.ith, p.nth, 16, begin, end);
-    for (int64_t row = begin; row < end; ++row) {
-        const RowIndex r = row_index(t, row);
-        float* dx = reinterpret_cast<float*>(t->at(0, r.i1, r.i2, r.i3));
-        if (y->nb[0] == sizeof(float) && dy->nb[0] == sizeof(float)) {
-            const float* yr = reinterpret_cast<const float*>(y->at(0, r.i1, r.i2, r.i3));
-            const float* gr = reinterpret_cast<const float*>(dy->at(0, r.i1, r.i2, r.i3));
-            for (int64_t i = 0; i < t->ne[0]; ++i) dx[i] = yr[i] > 0.0f ? gr[i] : 0.0f;
-            continue;
-        }
-        for (int64_t i = 0; i < t->ne[0]; ++i)
-            dx[i] = load_f32(y, i, r.i1, r.i2, r.i3) > 0.0f ? load_f32(dy, i, r.i1, r.i2, r.i3) : 0.0f;
-    }
+    binary(p, t, [](float dy, float y) { return y > 0.0f ? dy : 0.0f; }, nullptr, 16);
 }
 
 }  // namespace mn
