@@ -21,8 +21,9 @@ struct Channels {
 };
 Channels channels_of(const Tensor* x) { return {x->ne[0], x->nelements() / x->ne[0]}; }
 
-// Every thread's sums of its pixels, added up in thread order: total[fields * C].
-std::vector<double> batch_sums(const ComputeParams& p, const float* x, const float* dy, int64_t C, int64_t P) {
+// Every thread's sums of its pixels, added up in thread order: total[fields * C], kept in the
+// second half of this thread's scratch (the first half holds its own sums, which the others read).
+const double* batch_sums(const ComputeParams& p, const float* x, const float* dy, int64_t C, int64_t P) {
     const int fields = dy ? 4 : 2;
     int64_t begin, end;
     split_range(P, p.ith, p.nth, 1, begin, end);
@@ -30,7 +31,8 @@ std::vector<double> batch_sums(const ComputeParams& p, const float* x, const flo
     std::fill(mine, mine + fields * C, 0.0);
     kernels().channel_moments(x + begin * C, dy ? dy + begin * C : nullptr, end - begin, C, mine);
     p.barrier();
-    std::vector<double> total(static_cast<size_t>(fields * C), 0.0);
+    double* total = mine + fields * C;
+    std::fill(total, total + fields * C, 0.0);
     for (int th = 0; th < p.nth; ++th) {
         const double* part = static_cast<const double*>(p.work_of(th));
         for (int64_t i = 0; i < fields * C; ++i) total[i] += part[i];
@@ -39,7 +41,7 @@ std::vector<double> batch_sums(const ComputeParams& p, const float* x, const flo
 }
 
 // The batch's mean and 1 / sqrt(var + eps) of channel c from its sums (biased variance).
-void moments(const std::vector<double>& total, int64_t C, int64_t P, int64_t c, float eps, double& mean, double& var,
+void moments(const double* total, int64_t C, int64_t P, int64_t c, float eps, double& mean, double& var,
              double& inv) {
     mean = total[c] / double(P);
     var = std::max(0.0, total[C + c] / double(P) - mean * mean);
@@ -54,7 +56,8 @@ size_t forward_batch_norm_work_bytes(const Tensor* t, int /*nth*/) {
     const bool training = params<BatchNormParams>(t).training != 0;
     const int64_t C = t->src[0]->ne[0];
     const int64_t fields = t->op == Op::BatchNorm ? 2 : 4;
-    return training || t->op != Op::BatchNorm ? static_cast<size_t>(fields * C) * sizeof(double) : 0;
+    // Each thread's sums, then the total (batch_sums).
+    return training || t->op != Op::BatchNorm ? static_cast<size_t>(2 * fields * C) * sizeof(double) : 0;
 }
 
 // y = gamma * (x - mean) / sqrt(var + eps) + beta, with this batch's statistics (training: the
@@ -69,7 +72,7 @@ void forward_batch_norm(const ComputeParams& p, Tensor* t) {
     const auto [C, P] = channels_of(x);
     std::vector<float> a(static_cast<size_t>(C)), b(static_cast<size_t>(C));  // y = a x + b
     if (bp.training) {
-        const std::vector<double> total = batch_sums(p, x->f32(), nullptr, C, P);
+        const double* total = batch_sums(p, x->f32(), nullptr, C, P);
         for (int64_t c = 0; c < C; ++c) {
             double mean, var, inv;
             moments(total, C, P, c, bp.eps, mean, var, inv);
@@ -107,7 +110,7 @@ void forward_batch_norm_backward(const ComputeParams& p, Tensor* t) {
     const float* x = t->src[1]->f32();
     const float* gamma = optional_f32(t->src[2]);
     const auto [C, P] = channels_of(t->src[1]);
-    const std::vector<double> total = batch_sums(p, x, dy, C, P);
+    const double* total = batch_sums(p, x, dy, C, P);
     std::vector<float> k1(static_cast<size_t>(C)), k2(static_cast<size_t>(C)), k3(static_cast<size_t>(C));
     for (int64_t c = 0; c < C; ++c) {
         double mean, var, inv;
@@ -130,7 +133,7 @@ void forward_batch_norm_backward_gamma(const ComputeParams& p, Tensor* t) {
     const float* dy = t->src[0]->f32();
     const float* x = t->src[1]->f32();
     const auto [C, P] = channels_of(t->src[1]);
-    const std::vector<double> total = batch_sums(p, x, dy, C, P);
+    const double* total = batch_sums(p, x, dy, C, P);
     if (p.ith != 0) return;
     for (int64_t c = 0; c < C; ++c) {
         double mean, var, inv;
