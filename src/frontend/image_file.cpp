@@ -1,5 +1,6 @@
 #include "frontend/image_file.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstdio>
@@ -83,6 +84,52 @@ bool header_size(const std::string& format, const uint8_t* d, size_t n, int64_t&
     return true;
 }
 
+// stb_image 2.27 (Debian 12's) trusts two sizes in a file before it checks them against the
+// file (found by fuzz/fuzz_serve and fuzz/fuzz_image): a PNG chunk's length, for which it
+// allocates before it reads the chunk (an IDAT of 1 GB claimed in a 900-byte file), and the 16
+// code counts of a JPEG Huffman table, whose sum it writes into a table of 256 symbols. The
+// file's structure is walked here first, as stb_image would walk it.
+void check_png_chunks(const uint8_t* d, size_t n) {
+    for (size_t pos = 8; pos + 8 <= n;) {
+        const uint64_t len = uint64_t(d[pos]) << 24 | uint64_t(d[pos + 1]) << 16 | uint64_t(d[pos + 2]) << 8 | d[pos + 3];
+        if (len > n - pos - 8)
+            throw StatusError(Status::BadImage, "cannot decode the png image: a chunk of " + std::to_string(len) +
+                                                    " bytes runs past the end of the file");
+        if (std::memcmp(d + pos + 4, "IEND", 4) == 0) return;
+        pos += 12 + len;  // length, type, data, CRC
+    }
+}
+
+void check_jpeg_huffman_tables(const uint8_t* d, size_t n) {
+    auto byte = [&](size_t i) -> unsigned { return i < n ? d[i] : 0; };  // stb_image reads 0 past the end
+    for (size_t pos = 2; pos + 1 < n;) {
+        const unsigned marker = d[pos + 1];
+        // Between scans: coded data, stuffed zeros, fill bytes and restart markers carry no length.
+        if (d[pos] != 0xff || marker == 0xff || marker == 0x00 || marker == 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
+            pos += d[pos] == 0xff && marker != 0xff ? 2 : 1;
+            continue;
+        }
+        if (marker == 0xd8) {
+            pos += 2;
+            continue;
+        }
+        if (marker == 0xd9) return;  // end of image
+        const size_t len = byte(pos + 2) << 8 | byte(pos + 3);  // with its own two bytes
+        if (marker == 0xc4) {  // DHT: tables of (class and id, 16 counts, the symbols)
+            for (size_t q = pos + 4; q < pos + 2 + len && q < n;) {
+                unsigned codes = 0;
+                for (size_t i = 1; i <= 16; ++i) codes += byte(q + i);
+                if (codes > 256)
+                    throw StatusError(Status::BadImage,
+                                      "cannot decode the jpeg image: a Huffman table of " + std::to_string(codes) +
+                                                    " codes (at most 256)");
+                q += 17 + codes;
+            }
+        }
+        pos += 2 + std::max<size_t>(len, 2);
+    }
+}
+
 }  // namespace
 
 DecodedImage decode_image(const uint8_t* data, size_t size) {
@@ -95,6 +142,8 @@ DecodedImage decode_image(const uint8_t* data, size_t size) {
     int64_t hw = 0, hh = 0;
     if (header_size(img.format, data, size, hw, hh) && over_pixel_limit(hw, hh))
         throw StatusError(Status::ImageTooLarge, pixel_limit_message(hw, hh));
+    if (img.format == "png") check_png_chunks(data, size);
+    if (img.format == "jpeg") check_jpeg_huffman_tables(data, size);
     int w = 0, h = 0, ch = 0;
     if (!stbi_info_from_memory(data, len, &w, &h, &ch))
         throw StatusError(Status::BadImage, "cannot read the " + img.format + " header: " + printable(stbi_failure_reason()));

@@ -45,6 +45,25 @@ grep -q "^error: $TMP/missing.png: cannot open" "$TMP/err" || fail "missing: $(c
 printf 'P5\n\xff\xff\n255\n' > "$TMP/no-size.pgm"
 expect_error 1 "$TMP/no-size.pgm: the pgm header gives a 0x0 image with 1 channels" "$BIN" predict "$TMP/no-size.pgm"
 
+# Sizes stb_image would trust (found by the fuzzers): a PNG chunk claiming 1 GB in a small file,
+# a JPEG Huffman table of more than 256 codes.
+/usr/bin/python3 - "$IMG/mnist-0.png" "$IMG/photo-3.jpg" "$TMP" <<'PY'
+import sys
+png, jpg, tmp = sys.argv[1:]
+d = bytearray(open(png, "rb").read())
+i = d.index(b"IDAT") - 4
+d[i:i + 4] = (1 << 30).to_bytes(4, "big")
+open(f"{tmp}/huge-chunk.png", "wb").write(d)
+d = bytearray(open(jpg, "rb").read())
+i = d.index(b"\xff\xc4")
+d[i + 5 + 14] = d[i + 5 + 15] = 255  # the counts of 15- and 16-bit codes
+open(f"{tmp}/many-codes.jpg", "wb").write(d)
+PY
+expect_error 1 "huge-chunk.png: cannot decode the png image: a chunk of 1073741824 bytes runs past the end" \
+  "$BIN" predict "$TMP/huge-chunk.png"
+expect_error 1 "many-codes.jpg: cannot decode the jpeg image: a Huffman table of .* codes (at most 256)" \
+  "$BIN" predict "$TMP/many-codes.jpg"
+
 # A file over the 256 MB an image file may have (sparse: no disk used) is refused unread.
 truncate -s 300M "$TMP/big.png"
 expect_error 1 "$TMP/big.png: file is over the limit of 256 MB" "$BIN" predict "$TMP/big.png"
