@@ -130,6 +130,26 @@ void check_jpeg_huffman_tables(const uint8_t* d, size_t n) {
     }
 }
 
+// stb_image reads the PGM/PPM header's width, height and maximum value into an int, digit by
+// digit, without a bound (a 10-digit number overflows it): each must be a number of at most 9
+// digits. The header as stb_image reads it: "P5" or "P6", then the three numbers, each after
+// white space and "#" comments.
+void check_pnm_numbers(const std::string& format, const uint8_t* d, size_t n) {
+    size_t pos = 2;
+    for (const char* what : {"width", "height", "maximum value"}) {
+        for (;;) {
+            while (pos < n && (d[pos] == ' ' || (d[pos] >= '\t' && d[pos] <= '\r'))) ++pos;
+            if (pos >= n || d[pos] != '#') break;
+            while (pos < n && d[pos] != '\n' && d[pos] != '\r') ++pos;
+        }
+        size_t digits = 0;
+        for (; pos < n && d[pos] >= '0' && d[pos] <= '9'; ++pos) ++digits;
+        if (digits > 9)
+            throw StatusError(Status::BadImage, "cannot read the " + format + " header: its " + what + " has " +
+                                                    std::to_string(digits) + " digits");
+    }
+}
+
 }  // namespace
 
 DecodedImage decode_image(const uint8_t* data, size_t size) {
@@ -144,6 +164,7 @@ DecodedImage decode_image(const uint8_t* data, size_t size) {
         throw StatusError(Status::ImageTooLarge, pixel_limit_message(hw, hh));
     if (img.format == "png") check_png_chunks(data, size);
     if (img.format == "jpeg") check_jpeg_huffman_tables(data, size);
+    if (img.format == "pgm" || img.format == "ppm") check_pnm_numbers(img.format, data, size);
     int w = 0, h = 0, ch = 0;
     if (!stbi_info_from_memory(data, len, &w, &h, &ch))
         throw StatusError(Status::BadImage, "cannot read the " + img.format + " header: " + printable(stbi_failure_reason()));

@@ -64,6 +64,10 @@ expect_error 1 "huge-chunk.png: cannot decode the png image: a chunk of 10737418
 expect_error 1 "many-codes.jpg: cannot decode the jpeg image: a Huffman table of .* codes (at most 256)" \
   "$BIN" predict "$TMP/many-codes.jpg"
 
+# A PGM width of 10 digits, which would overflow stb_image's int.
+printf 'P5\n# a comment\n8888888888 28\n255\n' > "$TMP/long-width.pgm"
+expect_error 1 "long-width.pgm: cannot read the pgm header: its width has 10 digits" "$BIN" predict "$TMP/long-width.pgm"
+
 # A file over the 256 MB an image file may have (sparse: no disk used) is refused unread.
 truncate -s 300M "$TMP/big.png"
 expect_error 1 "$TMP/big.png: file is over the limit of 256 MB" "$BIN" predict "$TMP/big.png"
