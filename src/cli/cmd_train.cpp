@@ -245,7 +245,7 @@ int cmd_train(int argc, char** argv) {
                     static_cast<long long>(r.epoch + 1), static_cast<long long>(config.epochs), r.train_loss,
                     percent(r.train_accuracy).c_str(), val, r.seconds, double(r.images) / r.seconds);
         std::fflush(stdout);
-        nlohmann::json line = {{"kind", "epoch"}, {"step", opt.steps_taken()}, {"epoch", r.epoch + 1},
+        nlohmann::ordered_json line = {{"kind", "epoch"}, {"step", opt.steps_taken()}, {"epoch", r.epoch + 1},
                                {"train_loss", r.train_loss}, {"train_accuracy", r.train_accuracy},
                                {"val_loss", nullptr}, {"val_accuracy", nullptr},
                                {"lr", json_rate(opt.learning_rate_at(opt.steps_taken() - 1))},

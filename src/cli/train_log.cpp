@@ -20,7 +20,7 @@ TrainLog::TrainLog(std::string log_path, std::string plot_path, bool resuming, i
         std::ifstream in(log_path_);
         for (std::string text; std::getline(in, text);) {
             // (a line cut short by a kill does not parse, and is dropped)
-            const nlohmann::json line = nlohmann::json::parse(text, nullptr, false);
+            const nlohmann::ordered_json line = nlohmann::ordered_json::parse(text, nullptr, false);
             if (line.is_discarded() || !line.is_object() || !line.contains("step") || !line["step"].is_number_integer() ||
                 line["step"].get<int64_t>() > steps)
                 continue;
@@ -39,7 +39,7 @@ TrainLog::~TrainLog() {
     if (fd_ >= 0) ::close(fd_);
 }
 
-void TrainLog::remember_epoch(const nlohmann::json& line) {
+void TrainLog::remember_epoch(const nlohmann::ordered_json& line) {
     if (line.value("kind", "") != "epoch") return;
     auto optional = [&](const char* key) -> std::optional<double> {
         return line.contains(key) && line[key].is_number() ? std::optional<double>(line[key].get<double>()) : std::nullopt;
@@ -48,7 +48,7 @@ void TrainLog::remember_epoch(const nlohmann::json& line) {
                        optional("val_loss"), optional("val_accuracy")});
 }
 
-void TrainLog::add(const nlohmann::json& line) {
+void TrainLog::add(const nlohmann::ordered_json& line) {
     if (fd_ >= 0) {
         // One write per line, appended: a reader sees whole lines (or, after a kill, a last one cut short).
         const std::string text = line.dump() + "\n";

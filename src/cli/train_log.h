@@ -28,13 +28,13 @@ public:
     TrainLog& operator=(const TrainLog&) = delete;
 
     // Appends one line ("kind" set by the caller); an "epoch" line also redraws the plot.
-    void add(const nlohmann::json& line);
+    void add(const nlohmann::ordered_json& line);
 
 private:
     std::string log_path_, plot_path_;
     int fd_ = -1;
     std::vector<report::EpochPoint> epochs_;
-    void remember_epoch(const nlohmann::json& line);
+    void remember_epoch(const nlohmann::ordered_json& line);
 };
 
 }  // namespace mn::cli

@@ -1,7 +1,7 @@
 #pragma once
 // PNG writing for reports: an 8-bit grayscale image as a PNG file's bytes (W3C PNG, 2nd
 // edition). The pixels go into a zlib stream (RFC 1950) of stored DEFLATE blocks (RFC 1951,
-// no compression: an MNIST digit is 28 x 28 bytes, its PNG 859), every chunk closed by its
+// no compression: an MNIST digit is 28 x 28 bytes, its PNG 880), every chunk closed by its
 // CRC-32 (io/crc32.h), the zlib stream by its Adler-32 (io/inflate.h).
 #include <cstdint>
 #include <vector>

@@ -101,7 +101,7 @@ std::string reliability_svg(const Calibration& c) {
 
 std::string line_panels_svg(const std::vector<Panel>& panels, const std::string& x_label, bool standalone) {
     constexpr double kPanelWidth = 420, kPlotWidth = 330, kPlotHeight = 230;
-    Svg svg(kPanelWidth * double(panels.size()), kPlotHeight + 100);
+    Svg svg(kPanelWidth * double(panels.size()), kPlotHeight + 80);
     double x_lo = 1, x_hi = 1;
     bool first = true;
     for (const Panel& p : panels)
@@ -138,7 +138,8 @@ std::string line_panels_svg(const std::vector<Panel>& panels, const std::string&
             svg.polyline(px, strf(R"(stroke="%s" stroke-width="2" class="%s" data-points="%zu")", s.color.c_str(),
                                   s.kind.c_str(), px.size()));
             for (const auto& [x, y] : px) svg.circle(x, y, 2.5, strf(R"(fill="%s")", s.color.c_str()));
-            const double ly = f.top + 10 + 16 * double(i);  // the legend, top right
+            // The legend, top right, or bottom right for percentages (which rise).
+            const double ly = p.percent ? f.top + f.height - 14 - 16 * double(p.series.size() - 1 - i) : f.top + 10 + 16 * double(i);
             svg.line(f.left + f.width - 110, ly, f.left + f.width - 90, ly, strf(R"(stroke="%s" stroke-width="2")", s.color.c_str()));
             svg.text(f.left + f.width - 85, ly + 4, s.name);
         }
