@@ -154,7 +154,7 @@ std::string grouped_bars_svg(const std::string& title, const std::vector<std::st
         for (const auto& [x, y] : s->points) lo = std::min(lo, y);
     const auto [y0, y1] = nice_range(lo - 0.01, 1.0, 5);
     const Frame f{64, 34, 48.0 * double(groups.size()), 240, 0, double(groups.size()), std::max(0.0, y0), std::min(1.0, y1)};
-    Svg svg(f.left + f.width + 150, f.top + f.height + 46);
+    Svg svg(f.left + f.width + 240, f.top + f.height + 46);  // (the legend at the right)
     svg.text(f.left + f.width / 2, 18, title, R"(text-anchor="middle" font-weight="bold")");
     f.draw_axes(svg, {}, nice_ticks(f.y0, f.y1, 5), true, "class", "");
     for (size_t g = 0; g < groups.size(); ++g) {

@@ -37,7 +37,8 @@ std::string compare_report_html(const CompareRun& run) {
                  pc.mcnemar_p() < 0.05 ? " (the difference in accuracy is unlikely to be chance)" : " (a difference this size can be chance)");
 
     body += "<h2>Recall per class</h2>\n";
-    Series ra{"A: " + run.name_a, "a", "#4a7fc1", {}}, rb{"B: " + run.name_b, "b", "#e08a2c", {}};
+    auto file_name = [](const std::string& path) { return path.substr(path.find_last_of('/') + 1); };
+    Series ra{"A: " + file_name(run.name_a), "a", "#4a7fc1", {}}, rb{"B: " + file_name(run.name_b), "b", "#e08a2c", {}};
     std::vector<std::string> groups;
     const std::vector<ClassScores> sa = class_scores(confusion_matrix(labels, run.a.predictions.data(), n, run.n_classes));
     const std::vector<ClassScores> sb = class_scores(confusion_matrix(labels, run.b.predictions.data(), n, run.n_classes));

@@ -28,8 +28,6 @@ void Svg::text(double x, double y, const std::string& text, const std::string& a
     body_ += strf("<text x=\"%.1f\" y=\"%.1f\" %s>", x, y, attrs.c_str()) + escape_xml(text) + "</text>\n";
 }
 
-void Svg::open_group(const std::string& attrs) { body_ += "<g " + attrs + ">\n"; }
-void Svg::close_group() { body_ += "</g>\n"; }
 
 std::string Svg::str(bool standalone, const std::string& attrs) const {
     std::string head = standalone ? "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" " : "<svg ";

@@ -17,8 +17,6 @@ public:
     void circle(double x, double y, double r, const std::string& attrs);
     // `text` is escaped; attrs set anchor, size, class...
     void text(double x, double y, const std::string& text, const std::string& attrs = "");
-    void open_group(const std::string& attrs);  // <g attrs> ... close_group()
-    void close_group();
 
     // The <svg> element with `attrs` (an id, a class). A file of its own (standalone) also
     // needs the XML declaration and namespace; inside an HTML page neither is needed.
