@@ -33,7 +33,7 @@ std::string Svg::str(bool standalone, const std::string& attrs) const {
     std::string head = standalone ? "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" " : "<svg ";
     return head + strf("width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" font-family=\"sans-serif\" font-size=\"12\" ",
                        width_, height_, width_, height_) +
-           attrs + ">\n" + body_ + "</svg>\n";
+           attrs + ">\n" + (standalone ? "<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>\n" : "") + body_ + "</svg>\n";
 }
 
 namespace {

@@ -19,7 +19,8 @@ public:
     void text(double x, double y, const std::string& text, const std::string& attrs = "");
 
     // The <svg> element with `attrs` (an id, a class). A file of its own (standalone) also
-    // needs the XML declaration and namespace; inside an HTML page neither is needed.
+    // needs the XML declaration and namespace, and gets a white background (viewers with a dark
+    // theme); inside an HTML page none of these is needed.
     std::string str(bool standalone, const std::string& attrs = "") const;
 
 private:
