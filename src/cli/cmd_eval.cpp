@@ -130,7 +130,7 @@ int cmd_eval(int argc, char** argv, bool seed_call) {
                 {"batch", std::to_string(std::min(batch, images.count))},
                 {"kernels", kernels().name},
                 {"load time", report::strf("%.2f ms", load_ms)},
-                {"evaluation time", report::strf("%.1f ms", s.ms) + report::strf(" (%.2f us/image)", 1000.0 * s.ms / double(images.count))},
+                {"evaluation time", report::strf("%.1f ms (%.2f us/image)", s.ms, 1000.0 * s.ms / double(images.count))},
             }};
             const std::string html = report::eval_report_html(run);
             on_file(out, [&] { write_file_atomic(out, html.data(), html.size()); });

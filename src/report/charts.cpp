@@ -89,11 +89,11 @@ std::string reliability_svg(const Calibration& c) {
     for (size_t i = 0; i < c.bins.size(); ++i) {
         const CalibrationBin& b = c.bins[i];
         const double lo = double(i) / n, hi = double(i + 1) / n;
-        if (b.count)
-            svg.rect(f.x(lo) + 1, f.y(b.accuracy), f.x(hi) - f.x(lo) - 2, f.y(0) - f.y(b.accuracy),
-                     strf(R"(fill="#4a7fc1" class="bin" data-count="%lld" data-confidence="%.6f" data-accuracy="%.6f")",
-                          static_cast<long long>(b.count), b.confidence, b.accuracy));
-        if (b.count) svg.text((f.x(lo) + f.x(hi)) / 2, f.y(b.accuracy) - 4, std::to_string(b.count), R"(text-anchor="middle" font-size="9")");
+        if (!b.count) continue;
+        svg.rect(f.x(lo) + 1, f.y(b.accuracy), f.x(hi) - f.x(lo) - 2, f.y(0) - f.y(b.accuracy),
+                 strf(R"(fill="#4a7fc1" class="bin" data-count="%lld" data-confidence="%.6f" data-accuracy="%.6f")",
+                      static_cast<long long>(b.count), b.confidence, b.accuracy));
+        svg.text((f.x(lo) + f.x(hi)) / 2, f.y(b.accuracy) - 4, std::to_string(b.count), R"(text-anchor="middle" font-size="9")");
     }
     svg.line(f.x(0), f.y(0), f.x(1), f.y(1), R"(stroke="#c33" stroke-dasharray="5,4")");
     return svg.str(false, R"(id="reliability" role="img")");
@@ -131,15 +131,18 @@ std::string line_panels_svg(const std::vector<Panel>& panels, const std::string&
         const Frame f{kPanelWidth * double(k) + 64, 34, kPlotWidth, kPlotHeight, x_lo, x_hi, a, p.percent ? std::min(b, 1.0) : b};
         svg.text(f.left + f.width / 2, 18, p.title, R"(text-anchor="middle" font-weight="bold")");
         f.draw_axes(svg, xticks, nice_ticks(f.y0, f.y1, 5), p.percent, x_label, p.y_label);
-        for (size_t i = 0; i < p.series.size(); ++i) {
-            const Series& s = p.series[i];
+        std::vector<const Series*> drawn;  // (a series without points, as validation without a validation set, is left out)
+        for (const Series& s : p.series)
+            if (!s.points.empty()) drawn.push_back(&s);
+        for (size_t i = 0; i < drawn.size(); ++i) {
+            const Series& s = *drawn[i];
             std::vector<std::pair<double, double>> px;
             for (const auto& [x, y] : s.points) px.emplace_back(f.x(x), f.y(y));
             svg.polyline(px, strf(R"(stroke="%s" stroke-width="2" class="%s" data-points="%zu")", s.color.c_str(),
                                   s.kind.c_str(), px.size()));
             for (const auto& [x, y] : px) svg.circle(x, y, 2.5, strf(R"(fill="%s")", s.color.c_str()));
             // The legend, top right, or bottom right for percentages (which rise).
-            const double ly = p.percent ? f.top + f.height - 14 - 16 * double(p.series.size() - 1 - i) : f.top + 10 + 16 * double(i);
+            const double ly = p.percent ? f.top + f.height - 14 - 16 * double(drawn.size() - 1 - i) : f.top + 10 + 16 * double(i);
             svg.line(f.left + f.width - 110, ly, f.left + f.width - 90, ly, strf(R"(stroke="%s" stroke-width="2")", s.color.c_str()));
             svg.text(f.left + f.width - 85, ly + 4, s.name);
         }

@@ -59,7 +59,8 @@ std::string eval_report_html(const EvalRun& run) {
     body += "<h2>Calibration</h2>\n<p class=\"note\">Predictions grouped by their probability: each bar is the share of "
             "its group that was right (the number above it: how many), the dashed line what a calibrated model would score.</p>\n" +
             strf("<p id=\"ece\">expected calibration error (ECE, %d bins): <span class=\"value\">%.4f</span></p>\n",
-                                            kCalibrationBins, cal.ece) + reliability_svg(cal);
+                 kCalibrationBins, cal.ece) +
+            reliability_svg(cal);
     const std::vector<int64_t> mistakes = confident_mistakes(r, run.labels, kShownMistakes);
     body += strf("<h2>The %zu most confident mistakes</h2>\n<div class=\"gallery\" id=\"mistakes\">\n", mistakes.size());
     for (int64_t i : mistakes) {

@@ -27,6 +27,16 @@ done
 # A new run starts the log afresh.
 "$BIN" train mnist-fc "$TMP/a.gguf" --data "$DATA" --limit 6000 --epochs 1 --batch 100 --threads 2 --log "$TMP/a.jsonl" > /dev/null
 $CHECK train-log "$TMP/a.jsonl" 1 57 1000 1 || fail "a new run did not start the log afresh"
+# Without a validation set (the fast preset holds none out) the epoch lines say null, and the
+# plot draws the training curves alone.
+"$BIN" train mnist-cnn "$TMP/f.gguf" --preset fast --data "$DATA" --limit 2000 --epochs 1 --threads 2 \
+  --log "$TMP/f.jsonl" --plot "$TMP/f.svg" > /dev/null
+/usr/bin/python3 -c "
+import json, sys, xml.etree.ElementTree as ET
+e = [j for j in map(json.loads, open(sys.argv[1])) if j['kind'] == 'epoch']
+assert len(e) == 1 and e[0]['val_loss'] is None and e[0]['val_accuracy'] is None, e
+kinds = [p.get('class') for p in ET.parse(sys.argv[2]).getroot().iter('{http://www.w3.org/2000/svg}polyline')]
+assert kinds == ['train', 'train'], kinds" "$TMP/f.jsonl" "$TMP/f.svg" || fail "a run without validation"
 
 # Interrupted, then resumed: 19,000 training images, 190 steps an epoch, 8 epochs.
 # (the binary itself in the background, not a function: SIGINT must reach it)
