@@ -12,6 +12,10 @@
 
 namespace mn::cli {
 
+namespace {
+constexpr size_t kMaxLineBytes = 4096;  // the lines written here are a few hundred bytes
+}  // namespace
+
 TrainLog::TrainLog(std::string log_path, std::string plot_path, bool resuming, int64_t steps)
     : log_path_(std::move(log_path)), plot_path_(std::move(plot_path)) {
     if (log_path_.empty()) return;
@@ -19,7 +23,9 @@ TrainLog::TrainLog(std::string log_path, std::string plot_path, bool resuming, i
     if (resuming) {
         std::ifstream in(log_path_);
         for (std::string text; std::getline(in, text);) {
-            // (a line cut short by a kill does not parse, and is dropped)
+            // (a line cut short by a kill does not parse, and is dropped; so is one far longer
+            // than any this writes, which is not ours)
+            if (text.size() > kMaxLineBytes) continue;
             const nlohmann::ordered_json line = nlohmann::ordered_json::parse(text, nullptr, false);
             if (line.is_discarded() || !line.is_object() || !line.contains("step") || !line["step"].is_number_integer() ||
                 line["step"].get<int64_t>() > steps)

@@ -6,7 +6,8 @@
 //
 // Every line has "kind" and "step" (optimizer steps taken so far). A new run starts the log
 // afresh; a resumed one keeps the lines up to its checkpoint's step and drops the later ones (a
-// run killed after its checkpoint wrote them; they will be written again), then appends. The
+// run killed after its checkpoint wrote them; they will be written again) and any that are not
+// ours (not JSON, cut short, over 4 KB), then appends. The
 // plot shows every epoch of the log, the earlier runs' included.
 #include <cstdint>
 #include <string>

@@ -54,8 +54,10 @@ rc=0; wait $pid || rc=$?
 done_epochs=$(grep -c '^epoch ' "$TMP/b.out")
 [ "$done_epochs" -lt 8 ] || fail "the run was not interrupted before its end"
 $CHECK curves "$TMP/b.svg" "$done_epochs" || fail "the plot was not written after each epoch of the interrupted run"
-# What a run killed after its checkpoint may leave: a later line, and one cut short.
+# What a run killed after its checkpoint may leave: a later line, and one cut short; and a
+# line that is not ours.
 echo '{"kind":"step","step":999999,"epoch":99}' >> "$TMP/b.jsonl"
+/usr/bin/python3 -c 'print("[" * 100000 + "]" * 100000)' >> "$TMP/b.jsonl"  # not ours (and deep)
 printf '{"kind":"epo' >> "$TMP/b.jsonl"
 "${run[@]}" --resume "$TMP/b.gguf.ckpt" > "$TMP/b2.out"
 grep -q "resuming at epoch" "$TMP/b2.out" || fail "did not resume"
