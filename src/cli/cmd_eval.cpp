@@ -1,5 +1,6 @@
 // mnist eval MODEL IMAGES [LABELS]: one digit as ASCII art with its prediction; with labels,
-// accuracy, mean cross-entropy loss and timings over the whole set.
+// accuracy, mean cross-entropy loss and timings over the whole set; --confusion prints the
+// confusion matrix, --report writes an HTML page of what the model learned (report/eval_report.h).
 #include <algorithm>
 #include <vector>
 #include <cstdio>
@@ -10,11 +11,30 @@
 #include "io/atomic_file.h"
 #include "io/idx.h"
 #include "models/evaluate.h"
+#include "models/metrics.h"
 #include "models/inference.h"
 #include "models/model_io.h"
 #include "kernels/kernels.h"
+#include "report/eval_report.h"
+#include "report/markup.h"
 
 namespace mn::cli {
+
+namespace {
+
+// Rows: the true label; columns: the prediction.
+void print_confusion(const ConfusionMatrix& m) {
+    std::printf("confusion matrix (rows: true label, columns: predicted):\n true\\pred");
+    for (int p = 0; p < m.n; ++p) std::printf(" %5d", p);
+    std::printf("\n");
+    for (int t = 0; t < m.n; ++t) {
+        std::printf("%10d", t);
+        for (int p = 0; p < m.n; ++p) std::printf(" %5lld", static_cast<long long>(m.at(t, p)));
+        std::printf("\n");
+    }
+}
+
+}  // namespace
 
 int cmd_eval(int argc, char** argv, bool seed_call) {
     Args args(seed_call ? "MODEL IMAGES" : "eval",
@@ -30,11 +50,16 @@ int cmd_eval(int argc, char** argv, bool seed_call) {
     args.option("predictions", "FILE", "with LABELS: write every image's predicted digit to FILE, one per line");
     args.option("repeat", "N", "with LABELS: evaluate the set N more times after the first pass and print the\n"
                                "median and fastest of those (steady-state timing, as benchmarks want)");
+    args.flag("confusion", "with LABELS: print the confusion matrix (rows: true label, columns: predicted)");
+    args.option("report", "FILE", "with LABELS: write an HTML report to FILE (self-contained): the confusion matrix,\n"
+                                  "precision/recall/F1 per class, the 25 most confident mistakes, a reliability\n"
+                                  "diagram with the expected calibration error, the settings and timings");
     args.flag("verbose", "also print kernel level, threads and activation memory");
     if (!args.parse(argc, argv)) return 0;
 
     const int threads = apply_compute_options(args);
-    if (args.has("repeat") && !args.has("LABELS")) throw UsageError("--repeat needs LABELS");
+    for (const char* needs_labels : {"repeat", "confusion", "report"})
+        if (args.has(needs_labels) && !args.has("LABELS")) throw UsageError(std::string("--") + needs_labels + " needs LABELS");
     const int64_t batch = args.get_int("batch", 1, 65536);
     const std::string model_path = args.get("MODEL"), images_path = args.get("IMAGES");
 
@@ -44,22 +69,10 @@ int cmd_eval(int argc, char** argv, bool seed_call) {
     std::printf("mnist: loaded %s model from '%s' (%s, %lld parameters) in %.2f ms\n", model.arch.c_str(),
                 model_path.c_str(), model.source_format.c_str(), static_cast<long long>(model.n_params()), load_ms);
 
-    const IdxImages images = on_file(images_path, [&] { return read_idx_images(images_path); });
-    on_file(images_path, [&] {
-        check(images.count > 0, "holds no images");
-        check(images.image_size() == model_input_pixels(model),
-              "images are " + std::to_string(images.rows) + "x" + std::to_string(images.cols) + " but the model takes " +
-                  std::to_string(model_input_pixels(model)) + " pixels");
-    });
+    const IdxImages images = read_images_for(model, images_path);
     IdxLabels labels;
     const bool have_labels = args.has("LABELS");
-    if (have_labels) {
-        const std::string labels_path = args.get("LABELS");
-        labels = on_file(labels_path, [&] { return read_idx_labels(labels_path); });
-        on_file(labels_path, [&] {
-            check_labels_match(images, labels, static_cast<int>(find_architecture(model.arch).n_classes(model)));
-        });
-    }
+    if (have_labels) labels = read_labels_for(model, images, args.get("LABELS"));
 
     int64_t index;
     if (args.has("index")) {
@@ -100,6 +113,28 @@ int cmd_eval(int argc, char** argv, bool seed_call) {
             std::string text;
             for (int d : s.predictions) text += std::to_string(d) + "\n";
             on_file(out, [&] { write_file_atomic(out, text.data(), text.size()); });
+        }
+        const int n_classes = static_cast<int>(find_architecture(model.arch).n_classes(model));
+        if (args.has("confusion"))
+            print_confusion(confusion_matrix(labels.labels.data(), s.predictions.data(), s.count, n_classes));
+        if (args.has("report")) {
+            const std::string out = args.get("report");
+            const auto t_report = std::chrono::steady_clock::now();
+            const report::EvalRun run{images, labels, s, n_classes, {
+                {"model file", model_path},
+                {"architecture", model.arch + " (" + model.source_format + ", " + std::to_string(model.n_params()) + " parameters)"},
+                {"images file", images_path},
+                {"labels file", args.get("LABELS")},
+                {"images", std::to_string(images.count) + " of " + std::to_string(images.rows) + "x" + std::to_string(images.cols)},
+                {"threads", std::to_string(threads)},
+                {"batch", std::to_string(std::min(batch, images.count))},
+                {"kernels", kernels().name},
+                {"load time", report::strf("%.2f ms", load_ms)},
+                {"evaluation time", report::strf("%.1f ms (%.2f us/image)", s.ms, 1000.0 * s.ms / double(images.count))},
+            }};
+            const std::string html = report::eval_report_html(run);
+            on_file(out, [&] { write_file_atomic(out, html.data(), html.size()); });
+            std::printf("report: wrote %s (%zu bytes) in %.1f ms\n", out.c_str(), html.size(), ms_since(t_report));
         }
     } else {
         Predictor p(model, 1, executor);

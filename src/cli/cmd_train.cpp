@@ -7,10 +7,12 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/progress.h"
+#include "cli/train_log.h"
 #include "models/checkpoint.h"
 #include "models/evaluate.h"
 #include "models/model_io.h"
 #include "models/trainer.h"
+#include "report/markup.h"
 
 namespace mn::cli {
 
@@ -30,6 +32,9 @@ std::string find_in(const std::string& dir, const std::string& name) {
     if (exists(plain) || !exists(plain + ".gz")) return plain;
     return plain + ".gz";
 }
+
+// A learning rate (a float) as the JSON number a reader expects: 0.001, not 0.0010000000474974513.
+double json_rate(float lr) { return std::stod(report::strf("%.7g", double(lr))); }
 
 std::string percent(double x) {
     char buf[32];
@@ -80,10 +85,19 @@ int cmd_train(int argc, char** argv) {
     args.option("test-labels", "FILE", "IDX test labels (default: DIR/t10k-labels-idx1-ubyte)");
     args.option("checkpoint", "FILE", "checkpoint written each epoch (default: OUT.ckpt)");
     args.option("resume", "CKPT", "continue training from this checkpoint (its settings are kept)");
+    args.option("log", "FILE", "write the run to FILE as JSON lines, appended as it trains: one per epoch (train and\n"
+                               "validation loss and accuracy, learning rate, images/s, seconds); a resumed run keeps\n"
+                               "the lines up to its checkpoint and appends");
+    args.option("log-every", "N", "with --log: also a line every N optimizer steps (the epoch's running loss and\n"
+                                  "accuracy, learning rate, images/s)");
+    args.option("plot", "FILE", "SVG of the training and validation loss and accuracy against epochs, rewritten after\n"
+                                "every epoch (with --log: every epoch of the log, earlier runs' too)");
     add_compute_options(args);
     if (!args.parse(argc, argv)) return 0;
 
     const int threads = apply_compute_options(args);
+    if (args.has("log-every") && !args.has("log")) throw UsageError("--log-every needs --log");
+    const int64_t log_every = args.has("log-every") ? args.get_int("log-every", 1, int64_t(1) << 40) : 0;
     const std::string arch = args.get("ARCH"), out = args.get("OUT");
     try {
         find_architecture(arch);
@@ -189,8 +203,18 @@ int cmd_train(int argc, char** argv) {
                     static_cast<long long>(trainer.micro_batch()), double(trainer.activation_bytes()) / 1e6);
     std::fflush(stdout);
 
+    const Optimizer& opt = trainer.optimizer();
+    TrainLog log(args.get("log"), args.get("plot"), resuming, opt.steps_taken());
+    log.add({{"kind", "run"}, {"step", opt.steps_taken()}, {"epoch", pos.epoch + 1}, {"arch", arch}, {"preset", preset},
+             {"epochs", config.epochs}, {"batch", config.batch}, {"optimizer", optimizer_name(config.optimizer.kind)},
+             {"lr", json_rate(config.optimizer.lr)}, {"schedule", schedule_name(config.optimizer.schedule)},
+             {"seed", config.seed}, {"threads", threads}, {"train_images", n_train}, {"val_images", images.count - n_train},
+             {"resumed", resuming}});
+
     std::signal(SIGINT, on_sigint);
     const auto start = std::chrono::steady_clock::now();
+    auto last_line = start;  // of the last step line: images/s since then
+    int64_t images_since = 0;
     std::unique_ptr<ProgressBar> bar;
     TrainCallbacks cb;
     cb.should_stop = [] { return g_interrupted != 0; };
@@ -199,6 +223,16 @@ int cmd_train(int argc, char** argv) {
         char info[96];
         std::snprintf(info, sizeof(info), "loss %.4f  acc %s", p.loss, percent(p.accuracy).c_str());
         bar->update(p.images_done, n_train, info);
+        images_since += p.images_done - p.batch * config.batch;
+        if (log_every && opt.steps_taken() % log_every == 0) {
+            const auto now = std::chrono::steady_clock::now();
+            const double s = std::chrono::duration<double>(now - last_line).count();
+            log.add({{"kind", "step"}, {"step", opt.steps_taken()}, {"epoch", p.epoch + 1}, {"batch", p.batch + 1},
+                     {"loss", p.loss}, {"accuracy", p.accuracy}, {"lr", json_rate(opt.learning_rate_at(opt.steps_taken() - 1))},
+                     {"images_per_s", double(images_since) / s}});
+            last_line = now;
+            images_since = 0;
+        }
     };
     cb.on_epoch = [&](const EpochReport& r) {
         if (bar) bar->finish();
@@ -211,6 +245,16 @@ int cmd_train(int argc, char** argv) {
                     static_cast<long long>(r.epoch + 1), static_cast<long long>(config.epochs), r.train_loss,
                     percent(r.train_accuracy).c_str(), val, r.seconds, double(r.images) / r.seconds);
         std::fflush(stdout);
+        nlohmann::ordered_json line = {{"kind", "epoch"}, {"step", opt.steps_taken()}, {"epoch", r.epoch + 1},
+                               {"train_loss", r.train_loss}, {"train_accuracy", r.train_accuracy},
+                               {"val_loss", nullptr}, {"val_accuracy", nullptr},
+                               {"lr", json_rate(opt.learning_rate_at(opt.steps_taken() - 1))},
+                               {"images_per_s", double(r.images) / r.seconds}, {"seconds", r.seconds}};
+        if (r.validation.count > 0) {
+            line["val_loss"] = r.validation.loss;
+            line["val_accuracy"] = r.validation.accuracy();
+        }
+        log.add(line);
     };
     cb.on_checkpoint = [&](const TrainPosition& p) {
         on_file(ckpt_path, [&] { save_checkpoint(ckpt_path, model, trainer.optimizer(), p); });

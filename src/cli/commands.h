@@ -5,6 +5,7 @@
 namespace mn::cli {
 
 int cmd_eval(int argc, char** argv, bool seed_call);
+int cmd_compare(int argc, char** argv);
 int cmd_convert(int argc, char** argv);
 int cmd_graph(int argc, char** argv);
 int cmd_info(int argc, char** argv);

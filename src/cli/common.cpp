@@ -2,6 +2,7 @@
 
 #include "engine/threads.h"
 #include "kernels/kernels.h"
+#include "models/inference.h"
 
 namespace mn::cli {
 
@@ -26,6 +27,23 @@ void add_compute_options(Args& args) {
 int apply_compute_options(const Args& args) {
     apply_cpu_option(args);
     return static_cast<int>(args.get_int("threads", 1, 256));
+}
+
+IdxImages read_images_for(const Model& model, const std::string& path) {
+    IdxImages images = on_file(path, [&] { return read_idx_images(path); });
+    on_file(path, [&] {
+        check(images.count > 0, "holds no images");
+        check(images.image_size() == model_input_pixels(model),
+              "images are " + std::to_string(images.rows) + "x" + std::to_string(images.cols) + " but the model takes " +
+                  std::to_string(model_input_pixels(model)) + " pixels");
+    });
+    return images;
+}
+
+IdxLabels read_labels_for(const Model& model, const IdxImages& images, const std::string& path) {
+    IdxLabels labels = on_file(path, [&] { return read_idx_labels(path); });
+    on_file(path, [&] { check_labels_match(images, labels, static_cast<int>(find_architecture(model.arch).n_classes(model))); });
+    return labels;
 }
 
 double ms_since(std::chrono::steady_clock::time_point start) {

@@ -7,6 +7,8 @@
 
 #include "cli/args.h"
 #include "engine/error.h"
+#include "io/idx.h"
+#include "models/model.h"
 
 namespace mn::cli {
 
@@ -33,6 +35,11 @@ int apply_compute_options(const Args& args);  // sets the CPU level; returns the
 // --cpu alone (commands whose threads are not the engine's).
 void add_cpu_option(Args& args);
 void apply_cpu_option(const Args& args);
+
+// A labelled set for `model`, read and checked (at least one image, of the model's input size;
+// as many labels, each a class of the model), errors naming the file.
+IdxImages read_images_for(const Model& model, const std::string& path);
+IdxLabels read_labels_for(const Model& model, const IdxImages& images, const std::string& path);
 
 double ms_since(std::chrono::steady_clock::time_point start);
 

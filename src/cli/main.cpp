@@ -24,6 +24,7 @@ int eval_command(int argc, char** argv) { return mn::cli::cmd_eval(argc, argv, f
 
 const Command kCommands[] = {
     {"eval", eval_command, "show a test digit and its prediction; with labels, score the whole set"},
+    {"compare", mn::cli::cmd_compare, "score two models on the same labelled set and show where they differ"},
     {"predict", mn::cli::cmd_predict, "read the digit (or, with --number, the number) in image files"},
     {"serve", mn::cli::cmd_serve, "HTTP server: predictions (JSON, KServe v2), metrics, a web page"},
     {"train", mn::cli::cmd_train, "train mnist-fc or mnist-cnn on IDX data (checkpoints, resume)"},

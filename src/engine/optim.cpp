@@ -46,13 +46,13 @@ Optimizer::Optimizer(const OptimizerConfig& config, std::vector<std::pair<Tensor
     }
 }
 
-float Optimizer::learning_rate() const {
+float Optimizer::learning_rate_at(int64_t t) const {
     switch (config_.schedule) {
         case LrSchedule::Constant: return config_.lr;
         case LrSchedule::Step:
-            return config_.lr * std::pow(config_.gamma, static_cast<float>(t_ / std::max<int64_t>(1, config_.step_every)));
+            return config_.lr * std::pow(config_.gamma, static_cast<float>(t / std::max<int64_t>(1, config_.step_every)));
         case LrSchedule::Cosine: {
-            const double frac = std::min(1.0, double(t_) / double(std::max<int64_t>(1, config_.total_steps)));
+            const double frac = std::min(1.0, double(t) / double(std::max<int64_t>(1, config_.total_steps)));
             return static_cast<float>(config_.lr * 0.5 * (1.0 + std::cos(M_PI * frac)));
         }
         case LrSchedule::OneCycle:
@@ -60,8 +60,8 @@ float Optimizer::learning_rate() const {
             // Up over the warm-up, then down over the rest: `frac` of the way through each phase.
             const int64_t up = std::max<int64_t>(1, config_.warmup_steps);
             const int64_t down = std::max<int64_t>(1, config_.total_steps - up);
-            const bool rising = t_ < up;
-            const double frac = std::min(1.0, rising ? double(t_) / double(up) : double(t_ - up) / double(down));
+            const bool rising = t < up;
+            const double frac = std::min(1.0, rising ? double(t) / double(up) : double(t - up) / double(down));
             if (config_.schedule == LrSchedule::Linear) return static_cast<float>(config_.lr * (rising ? frac : 1.0 - frac));
             const double low = rising ? config_.lr / 25.0 : config_.lr / 25.0 / 1e4;  // PyTorch's OneCycleLR
             const double cos_in = 0.5 * (1.0 - std::cos(M_PI * frac));                  // 0 -> 1

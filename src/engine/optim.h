@@ -51,7 +51,8 @@ public:
     // One update of every parameter; with an executor, its threads share the elements (the
     // result is the same: every element's update is independent of the others).
     void step(Executor* executor = nullptr);
-    float learning_rate() const;  // the rate the next step will use
+    float learning_rate() const { return learning_rate_at(t_); }  // the rate the next step will use
+    float learning_rate_at(int64_t step) const;  // the rate of step `step` (0 = the first)
     int64_t steps_taken() const { return t_; }
     void set_steps_taken(int64_t t) { t_ = t; }
     std::vector<Slot>& slots() { return slots_; }

@@ -62,6 +62,7 @@ EvalResult evaluate(const Model& m, const IdxImages& images, const IdxLabels* la
     EvalResult r;
     r.count = count;
     r.predictions.resize(static_cast<size_t>(count));
+    r.confidences.resize(static_cast<size_t>(count));
     if (count == 0) return r;
     Predictor p(m, std::min(batch, count), executor);
     r.activation_bytes = p.activation_bytes();
@@ -76,6 +77,7 @@ EvalResult evaluate(const Model& m, const IdxImages& images, const IdxLabels* la
         for (int64_t i = 0; i < n; ++i) {
             const int pred = p.predicted(i);
             r.predictions[static_cast<size_t>(done + i)] = pred;
+            r.confidences[static_cast<size_t>(done + i)] = p.probs(i)[pred];
             if (!labels) continue;
             const int label = labels->labels[static_cast<size_t>(first + done + i)];
             r.correct += pred == label;

@@ -1,5 +1,6 @@
 #pragma once
-// Scores a model on a labelled set: accuracy and mean cross-entropy loss, batch after batch.
+// Scores a model on a labelled set: accuracy and mean cross-entropy loss, batch after batch, and
+// each image's prediction with its probability (models/metrics.h makes the rest of them).
 #include <cstdint>
 #include <vector>
 
@@ -16,7 +17,8 @@ struct EvalResult {
     double accuracy() const { return count ? double(correct) / double(count) : 0.0; }
     double ms = 0.0;        // evaluation time
     size_t activation_bytes = 0;
-    std::vector<int> predictions;  // one per image
+    std::vector<int> predictions;     // one per image
+    std::vector<float> confidences;   // one per image: the probability of its predicted class
 };
 
 // Images [first, first + count) of the set; labels may be null (then only predictions).
