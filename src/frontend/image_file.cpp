@@ -130,24 +130,62 @@ void check_jpeg_huffman_tables(const uint8_t* d, size_t n) {
     }
 }
 
-// stb_image reads the PGM/PPM header's width, height and maximum value into an int, digit by
-// digit, without a bound (a 10-digit number overflows it): each must be a number of at most 9
-// digits. The header as stb_image reads it: "P5" or "P6", then the three numbers, each after
-// white space and "#" comments.
-void check_pnm_numbers(const std::string& format, const uint8_t* d, size_t n) {
+// The pixels of an uncompressed file must be in it: stb_image fills what is missing with zeros,
+// so an 81-byte BMP or PGM could stand for 40 megapixels (found by fuzz_image).
+void check_pixels_present(const std::string& format, size_t header, int64_t row_bytes, int64_t rows, size_t n) {
+    const int64_t needed = row_bytes * rows;  // both under the pixel limit: no overflow
+    if (header > n || int64_t(n - header) < needed)
+        throw StatusError(Status::BadImage, "cannot decode the " + format + " image: its header gives " +
+                                                std::to_string(needed) + " bytes of pixels, the file holds " +
+                                                std::to_string(header > n ? 0 : n - header));
+}
+
+// PGM ("P5") and PPM ("P6") as stb_image reads them: three numbers (width, height, maximum
+// value), each after white space and "#" comments, one white space, then the samples. stb_image
+// reads each number into an int without a bound (10 digits overflow it): at most 9 here.
+void check_pnm(const std::string& format, const uint8_t* d, size_t n) {
     size_t pos = 2;
-    for (const char* what : {"width", "height", "maximum value"}) {
+    int64_t value[3];
+    const char* what[3] = {"width", "height", "maximum value"};
+    for (int i = 0; i < 3; ++i) {
         for (;;) {
             while (pos < n && (d[pos] == ' ' || (d[pos] >= '\t' && d[pos] <= '\r'))) ++pos;
             if (pos >= n || d[pos] != '#') break;
             while (pos < n && d[pos] != '\n' && d[pos] != '\r') ++pos;
         }
         size_t digits = 0;
-        for (; pos < n && d[pos] >= '0' && d[pos] <= '9'; ++pos) ++digits;
+        for (value[i] = 0; pos < n && d[pos] >= '0' && d[pos] <= '9'; ++pos, ++digits)
+            if (digits < 9) value[i] = value[i] * 10 + (d[pos] - '0');
         if (digits > 9)
-            throw StatusError(Status::BadImage, "cannot read the " + format + " header: its " + what + " has " +
+            throw StatusError(Status::BadImage, "cannot read the " + format + " header: its " + what[i] + " has " +
                                                     std::to_string(digits) + " digits");
     }
+    const int64_t w = value[0], h = value[1];
+    if (w < 1 || h < 1 || value[2] < 1 || value[2] > 65535) return;  // stb_image refuses these itself
+    if (over_pixel_limit(w, h)) throw StatusError(Status::ImageTooLarge, pixel_limit_message(w, h));
+    const int64_t sample_bytes = value[2] > 255 ? 2 : 1, channels = format == "ppm" ? 3 : 1;
+    check_pixels_present(format, pos + 1, w * channels * sample_bytes, h, n);
+}
+
+// An uncompressed BMP (BI_RGB or BI_BITFIELDS) holds its rows, each padded to 4 bytes, from the
+// offset its file header gives; the last row's padding may be missing.
+void check_bmp(const uint8_t* d, size_t n) {
+    if (n < 30) return;  // stb_image refuses it
+    auto le = [&](size_t i, int bytes) {
+        uint32_t v = 0;
+        for (int b = bytes - 1; b >= 0; --b) v = v << 8 | d[i + b];
+        return v;
+    };
+    const uint32_t info = le(14, 4);
+    const bool core = info == 12;  // OS/2 1.x: 16-bit sizes, never compressed
+    const int64_t w = core ? le(18, 2) : int32_t(le(18, 4));
+    const int64_t h = std::abs(core ? int64_t(int16_t(le(20, 2))) : int64_t(int32_t(le(22, 4))));
+    const int64_t bits = le(core ? 24 : 28, 2);
+    const uint32_t compression = core || n < 34 ? 0 : le(30, 4);
+    if (w < 1 || h < 1 || bits < 1 || bits > 32 || (compression != 0 && compression != 3) || over_pixel_limit(w, h))
+        return;  // stb_image refuses these (or the pixel limit does, before)
+    const int64_t row = (w * bits + 7) / 8, padded = (w * bits + 31) / 32 * 4;
+    check_pixels_present("bmp", le(10, 4), 1, padded * (h - 1) + row, n);
 }
 
 }  // namespace
@@ -164,7 +202,8 @@ DecodedImage decode_image(const uint8_t* data, size_t size) {
         throw StatusError(Status::ImageTooLarge, pixel_limit_message(hw, hh));
     if (img.format == "png") check_png_chunks(data, size);
     if (img.format == "jpeg") check_jpeg_huffman_tables(data, size);
-    if (img.format == "pgm" || img.format == "ppm") check_pnm_numbers(img.format, data, size);
+    if (img.format == "pgm" || img.format == "ppm") check_pnm(img.format, data, size);
+    if (img.format == "bmp") check_bmp(data, size);
     int w = 0, h = 0, ch = 0;
     if (!stbi_info_from_memory(data, len, &w, &h, &ch))
         throw StatusError(Status::BadImage, "cannot read the " + img.format + " header: " + printable(stbi_failure_reason()));

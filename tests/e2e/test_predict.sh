@@ -68,6 +68,14 @@ expect_error 1 "many-codes.jpg: cannot decode the jpeg image: a Huffman table of
 printf 'P5\n# a comment\n8888888888 28\n255\n' > "$TMP/long-width.pgm"
 expect_error 1 "long-width.pgm: cannot read the pgm header: its width has 10 digits" "$BIN" predict "$TMP/long-width.pgm"
 
+# Uncompressed files cut short: their pixels must be in the file (stb_image would make up zeros).
+head -c 2000 "$IMG/screen-4.bmp" > "$TMP/short.bmp"
+expect_error 1 "short.bmp: cannot decode the bmp image: its header gives .* bytes of pixels, the file holds" \
+  "$BIN" predict "$TMP/short.bmp"
+head -c 100 "$IMG/gray-6.pgm" > "$TMP/short.pgm"
+expect_error 1 "short.pgm: cannot decode the pgm image: its header gives .* bytes of pixels, the file holds" \
+  "$BIN" predict "$TMP/short.pgm"
+
 # A file over the 256 MB an image file may have (sparse: no disk used) is refused unread.
 truncate -s 300M "$TMP/big.png"
 expect_error 1 "$TMP/big.png: file is over the limit of 256 MB" "$BIN" predict "$TMP/big.png"
