@@ -263,7 +263,7 @@ mnist_status mnist_evaluate(mnist_model* model, const mnist_dataset* data, size_
                       std::to_string(data->images.count) + " of the set");
         mn::Executor executor(1);
         const mn::EvalResult r = mn::evaluate(model->session.model(), data->images, &data->labels, int64_t(first),
-                                              int64_t(count), executor, 1000);
+                                              int64_t(count), executor, 500);  // (`mnist eval`'s batch)
         if (correct) *correct = size_t(r.correct);
         if (loss) *loss = r.loss;
     });
