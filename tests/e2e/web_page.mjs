@@ -6,7 +6,7 @@
 // control reachable by Tab and labelled; a phone's touch draws without scrolling; and, with the
 // server stopped, a reload still works (the service worker). Exits non-zero on the first failure.
 // With WEB_TRAIN=1, also the Train panel: a short run of the small CNN in the page (the recipe's
-// settings shown, Pause holds it, drawing is read while it trains, the loss falls, the test
+// settings shown, drawing is read while it trains, Pause holds it, the loss falls, the test
 // accuracy is well above chance), the downloaded GGUF scored by `mnist eval` to the page's
 // figure, and the pad reading test digits with it as `mnist predict` does with that file.
 //   node web_page.mjs NAME SCREENSHOT.png -- SERVER COMMAND...   (the server prints its URL)
@@ -69,6 +69,7 @@ const DIGITS = {
 };
 
 async function draw(page, strokes) {
+  await page.locator("#pad").scrollIntoViewIfNeeded(); // (the Train panel's buttons are below it)
   const box = await page.locator("#pad").boundingBox();
   const at = ([x, y]) => [box.x + x * box.width, box.y + y * box.height];
   for (const s of strokes) {
@@ -156,10 +157,10 @@ async function trainInPage(page) {
   await page.selectOption("#train-net", "mnist-cnn/fast");
   await page.waitForFunction(() => document.getElementById("train-epochs").value === "2", null, { timeout: 10000 });
 
-  // A short run: the small CNN, 20,000 digits, one epoch. A frame counter watches the page's
-  // thread meanwhile.
+  // A short run: the small CNN, 20,000 digits, two epochs (about 6 s here). A frame counter
+  // watches the page's thread meanwhile.
   await page.selectOption("#train-images", "20000");
-  await page.fill("#train-epochs", "1");
+  await page.fill("#train-epochs", "2");
   await page.evaluate(() => {
     const g = (window.frameGaps = { max: 0, frames: 0, on: true, last: performance.now() });
     const tick = () => {
@@ -175,6 +176,11 @@ async function trainInPage(page) {
   await key(page, "t"); // T: Train
   await page.waitForFunction(() => document.getElementById("train-plot").history.length >= 2, null, { timeout: 60000 });
 
+  // Drawing is read while it trains.
+  await drawDigits(page, [1, 0], MODELS.cnn);
+  const during = await trainState(page);
+  check(during.running && during.result === undefined, "the drawings were read after training ended: make the run longer");
+
   // Pause holds it (a call under way may still report once), Resume goes on.
   await page.click("#train-pause");
   check((await trainState(page)).pauseText === "Resume", "Pause becomes Resume");
@@ -185,11 +191,6 @@ async function trainInPage(page) {
   check(still.images === held.images && still.running, `paused, training went on: ${held.images} -> ${still.images} digits`);
   await page.click("#train-pause");
 
-  // Drawing is read while it trains.
-  await drawDigits(page, [1, 0], MODELS.cnn);
-  const during = await trainState(page);
-  check(during.running && during.result === undefined, "the drawings were read after training ended: make the run longer");
-
   await page.waitForFunction(() => document.getElementById("train-result").dataset.correct !== undefined, null, { timeout: 180000 });
   const seconds = (Date.now() - t0) / 1000;
   const gaps = await page.evaluate(() => { window.frameGaps.on = false; return window.frameGaps; });
@@ -199,7 +200,7 @@ async function trainInPage(page) {
   const first = history[0], last = history[history.length - 1];
   check(history.length >= 5, `only ${history.length} progress reports`);
   check(last.loss < first.loss * 0.8, `the training loss did not fall: ${first.loss} -> ${last.loss}`);
-  check(last.valAccuracy > 0.9, `validation accuracy ${last.valAccuracy} after the epoch`);
+  check(last.valAccuracy > 0.9, `validation accuracy ${last.valAccuracy} after the last epoch`);
   const correct = Number(result.correct), count = Number(result.count);
   check(count === 10000 && correct / count > 0.9, `test accuracy ${correct}/${count}`);
   check(gaps.max < 1000, `the page's thread stalled ${gaps.max.toFixed(0)} ms between frames while training`);
