@@ -93,13 +93,13 @@ TEST(CTrainer, DatasetFromBytes) {
     EXPECT_EQ(mnist_dataset_count(d.p), 10000u);
     EXPECT_EQ(mnist_dataset_count(nullptr), 0u);
 
-    // The shipped CNN scores above 98% on the set, with a small mean cross-entropy.
+    // The shipped CNN scores above 98% on the first 2,000, with a small mean cross-entropy.
     ModelPtr cnn{mnist_load_file((std::string(MNIST_SOURCE_DIR) + "/models/mnist-cnn-f32.gguf").c_str())};
     ASSERT_NE(cnn.p, nullptr) << mnist_last_error();
     size_t correct = 0;
     double loss = -1;
-    ASSERT_EQ(mnist_evaluate(cnn.p, d.p, 0, 10000, &correct, &loss), MNIST_OK) << mnist_last_error();
-    EXPECT_GT(correct, 9800u);
+    ASSERT_EQ(mnist_evaluate(cnn.p, d.p, 0, 2000, &correct, &loss), MNIST_OK) << mnist_last_error();
+    EXPECT_GT(correct, 1960u);
     EXPECT_GT(loss, 0.0);
     EXPECT_LT(loss, 0.1);
     // A part of the set: the first 100 digits, as mnist_predict_batch reads them.
