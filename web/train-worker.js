@@ -1,8 +1,8 @@
 // Training, in a worker of its own (the page's drawing and the inference worker go on beside
 // it): a second instance of the engine (mnist-engine.js + .wasm), whose C API trains a network
 // with the engine's own automatic differentiation (mnist_trainer_*, include/mnist.h). MNIST's
-// training and test sets are fetched once as gzipped IDX files (train-data/, which the service
-// worker then keeps) and handed to the engine as they are: it inflates and checks them
+// training and test sets are fetched once as gzipped IDX files (train-data/, then kept in the
+// Cache API, where the service worker finds them too) and handed to the engine as they are: it inflates and checks them
 // (mnist_dataset_load). A run is stepped a few batches per call, each call sized to take about
 // CHUNK_MS, so progress is posted often and Pause takes effect between calls; at the end the
 // test set is scored (mnist_evaluate, the figure `mnist eval` gives for the saved file) and the
@@ -37,6 +37,19 @@ function withStrings(strings, f) {
   try { return f(...ptrs); } finally { ptrs.forEach((p) => E._free(p)); }
 }
 
+// A file of train-data/ from the cache of its version (the one sw.js keeps them in), else from
+// the network, then kept there: so the data is kept even when the page trains before its
+// service worker has taken control. (No Cache API outside secure contexts: then the network.)
+async function cachedFetch(file) {
+  if (!self.caches) return fetch(file);
+  const cache = await caches.open(`mnist-data-${SITE.training.version}`);
+  const kept = await cache.match(file);
+  if (kept) return kept;
+  const res = await fetch(file);
+  if (res.ok) await cache.put(file, res.clone());
+  return res;
+}
+
 // A data set (SITE.training.train or .test) fetched and loaded into the engine, once.
 function dataset(which) {
   if (!sets[which]) {
@@ -44,7 +57,7 @@ function dataset(which) {
       const files = SITE.training[which];
       postMessage({ type: "loading", what: `MNIST ${which === "train" ? "training" : "test"} set` });
       const [images, labels] = await Promise.all([files.images, files.labels].map(async (f) => {
-        const res = await fetch(f);
+        const res = await cachedFetch(f);
         if (!res.ok) throw new Error(`${f}: HTTP ${res.status}`);
         return new Uint8Array(await res.arrayBuffer());
       }));

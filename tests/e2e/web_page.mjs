@@ -311,6 +311,11 @@ try {
   await ready(page);
   await drawDigits(page, [7], MODELS.cnn);
   await randomDigits(page, 1, MODELS.cnn);
+  if (process.env.WEB_TRAIN) { // the training data was kept: the four files of train-data/
+    const kept = await page.evaluate(async () =>
+      (await (await caches.open(`mnist-data-${self.SITE.training.version}`)).keys()).map((r) => new URL(r.url).pathname).sort());
+    check(kept.length === 4 && kept.every((p) => p.startsWith("/train-data/")), `the cache of the training data holds ${kept}`);
+  }
   check(errors.length === 0, `errors in the console:\n${errors.join("\n")}`);
 
   // A phone: the page fits its width, and a finger drawing on the pad does not scroll the page.
