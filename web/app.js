@@ -374,7 +374,11 @@ $("train-net").onchange = showRecipe;
 
 function number(n) { return Math.round(n).toLocaleString("en-US"); }
 function pct(x) { return `${(100 * x).toFixed(2)}%`; }
-function duration(s) { return s >= 90 ? `${Math.floor(s / 60)} min ${Math.round(s % 60)} s` : `${s.toFixed(s < 10 ? 1 : 0)} s`; }
+function duration(s) {
+  if (s < 90) return `${s.toFixed(s < 10 ? 1 : 0)} s`;
+  const r = Math.round(s);
+  return `${Math.floor(r / 60)} min ${r % 60} s`;
+}
 
 function setTraining(running, paused = false) {
   training.running = running;
@@ -399,6 +403,7 @@ $("train").onclick = () => {
   training.started = performance.now();
   $("train-epochs-done").textContent = "";
   $("train-result").textContent = "";
+  for (const k of Object.keys($("train-result").dataset)) delete $("train-result").dataset[k]; // (the last run's figures)
   $("train-progress").value = 0;
   $("train-progress-text").textContent = "Fetching MNIST…";
   setTraining(true);
