@@ -344,7 +344,7 @@ document.addEventListener("keydown", (e) => {
 // The panel sends the settings; the worker posts progress after each call of a few batches,
 // and at the end the model as GGUF bytes, which the inference worker loads as one more model.
 const trainer = new Worker("train-worker.js");
-const training = { running: false, paused: false, history: [], epochs: [], started: 0, total: 0, recipes: new Map() };
+const training = { run: 0, running: false, paused: false, history: [], epochs: [], started: 0, total: 0, recipes: new Map() };
 const trained = { bytes: null, arch: "", summary: "" };
 const plot = $("train-plot");
 plot.history = training.history; // (read by the tests)
@@ -408,7 +408,8 @@ $("train").onclick = () => {
   $("train-progress-text").textContent = "Fetching MNIST…";
   setTraining(true);
   drawPlot();
-  trainer.postMessage({ type: "start", arch, preset, epochs, lr, nTrain, nVal: 5000, seed: 42 });
+  training.run++;
+  trainer.postMessage({ type: "start", run: training.run, arch, preset, epochs, lr, nTrain, nVal: 5000, seed: 42 });
 };
 
 $("train-pause").onclick = () => {
@@ -433,6 +434,7 @@ $("train-download").onclick = () => {
 function trainMessage(text) { $("train-result").textContent = text; }
 
 trainer.onmessage = ({ data: m }) => {
+  if (m.run !== undefined && m.run !== training.run) return; // (a run started over)
   if (m.type === "ready") {
     showRecipe();
   } else if (m.type === "recipe") {

@@ -8,11 +8,11 @@
 // test set is scored (mnist_evaluate, the figure `mnist eval` gives for the saved file) and the
 // model is sent to the page as GGUF bytes (mnist_trainer_save_buffer).
 //
-// Messages in:  {type: "start", arch, preset, epochs, lr, nTrain, nVal, seed} | {type: "pause"} |
+// Messages in:  {type: "start", run, arch, preset, epochs, lr, nTrain, nVal, seed} | {type: "pause"} |
 //               {type: "resume"} | {type: "recipe", arch, preset}
 // Messages out: {type: "ready"} | {type: "recipe", ...} | {type: "loading", what} |
 //               {type: "started", ...} | {type: "progress", ...} | {type: "done", gguf, ...} |
-//               {type: "error", message}
+//               {type: "error", message}; a run's messages carry its `run` number.
 importScripts("site.js", "mnist-engine.js");
 const SITE = self.SITE;
 const MNIST_OK = 0;
@@ -101,7 +101,7 @@ async function start(m) {
   if (!trainer) throw new Error(lastError());
   run.trainer = trainer;
   if (E._mnist_trainer_step(trainer, 0, mem.progress) !== MNIST_OK) throw new Error(lastError());
-  postMessage({ type: "started", ...readProgress(mem.progress) });
+  postMessage({ type: "started", run: m.run, ...readProgress(mem.progress) });
 
   let batches = 1, trainMs = 0;
   for (;;) {
@@ -116,7 +116,7 @@ async function start(m) {
     const ms = performance.now() - t0;
     trainMs += ms;
     const p = readProgress(mem.progress);
-    postMessage({ type: "progress", ...p, trainMs, chunkMs: ms });
+    postMessage({ type: "progress", run: m.run, ...p, trainMs, chunkMs: ms });
     if (p.finished) break;
     // The next call sized to take about CHUNK_MS (a call that ended an epoch also validated).
     if (!p.epochDone) batches = Math.max(1, Math.min(1000, Math.round(batches * CHUNK_MS / Math.max(ms, 1))));
@@ -136,7 +136,7 @@ async function start(m) {
   const gguf = E.HEAPU8.slice(ptr, ptr + size);
   E._free(ptr);
   stop();
-  postMessage({ type: "done", arch: m.arch, preset: m.preset, trainMs, testMs, testCorrect: E.HEAPU32[mem.correct >> 2],
+  postMessage({ type: "done", run: m.run, arch: m.arch, preset: m.preset, trainMs, testMs, testCorrect: E.HEAPU32[mem.correct >> 2],
                 testCount: count, testLoss: E.HEAPF64[mem.loss >> 3], gguf: gguf.buffer }, [gguf.buffer]);
 }
 
@@ -167,7 +167,7 @@ onmessage = ({ data: m }) => {
     if (m.type === "start") {
       start(m).catch((e) => {
         stop();
-        postMessage({ type: "error", message: e.message || String(e) });
+        postMessage({ type: "error", run: m.run, message: e.message || String(e) });
       });
     } else if (m.type === "pause") {
       if (run) run.paused = true;
