@@ -104,7 +104,8 @@ async function ready(page) {
 }
 
 // Draws each digit on a clear pad: the page reads it, and `mnist predict` reads the canvas the same.
-async function drawDigits(page, digits, modelFile) {
+// `afterEach` (if given) runs as soon as each digit is read.
+async function drawDigits(page, digits, modelFile, afterEach = async () => {}) {
   const pngs = [];
   for (const d of digits) {
     await key(page, "c");
@@ -112,6 +113,7 @@ async function drawDigits(page, digits, modelFile) {
     await draw(page, DIGITS[d]);
     const got = await settled(page);
     check(got === String(d), `a drawn ${d} is read as '${got}'`);
+    await afterEach(d);
     pngs.push(await canvasPng(page, join(TMP, `${name}-drawn-${d}.png`)));
   }
   const native = predictFiles(pngs, modelFile);
@@ -162,12 +164,11 @@ async function trainInPage(page) {
   await page.selectOption("#train-images", "20000");
   await page.fill("#train-epochs", "2");
   await page.evaluate(() => {
-    const g = (window.frameGaps = { max: 0, frames: 0, on: true, last: performance.now() });
+    const g = (window.frameGaps = { gaps: [], on: true, last: performance.now() });
     const tick = () => {
       const now = performance.now();
-      g.max = Math.max(g.max, now - g.last);
+      g.gaps.push(now - g.last);
       g.last = now;
-      g.frames++;
       if (g.on) requestAnimationFrame(tick);
     };
     requestAnimationFrame(tick);
@@ -176,24 +177,34 @@ async function trainInPage(page) {
   await key(page, "t"); // T: Train
   await page.waitForFunction(() => document.getElementById("train-plot").history.length >= 2, null, { timeout: 60000 });
 
-  // Drawing is read while it trains.
-  await drawDigits(page, [1, 0], MODELS.cnn);
-  const during = await trainState(page);
-  check(during.running && during.result === undefined, "the drawings were read after training ended: make the run longer");
+  // Drawing is read while it trains (each digit checked the moment it is read).
+  const readAt = [];
+  const whileTraining = async (d) => {
+    const now = await trainState(page);
+    readAt.push(`${d} at ${now.images}`);
+    check(now.running && now.result === undefined, `the drawn ${d} was read after training ended (${JSON.stringify(now)}, paused at ${held && held.images}): make the run longer`);
+  };
+  let held = null;
+  await drawDigits(page, [1], MODELS.cnn, whileTraining);
 
   // Pause holds it (a call under way may still report once), Resume goes on.
   await page.click("#train-pause");
   check((await trainState(page)).pauseText === "Resume", "Pause becomes Resume");
   await page.waitForTimeout(500);
-  const held = await trainState(page);
+  held = await trainState(page);
   await page.waitForTimeout(700);
   const still = await trainState(page);
   check(still.images === held.images && still.running, `paused, training went on: ${held.images} -> ${still.images} digits`);
   await page.click("#train-pause");
+  await drawDigits(page, [7], MODELS.cnn, whileTraining); // (strokes of few points: a 0 takes seconds to draw)
 
   await page.waitForFunction(() => document.getElementById("train-result").dataset.correct !== undefined, null, { timeout: 180000 });
   const seconds = (Date.now() - t0) / 1000;
-  const gaps = await page.evaluate(() => { window.frameGaps.on = false; return window.frameGaps; });
+  const gaps = await page.evaluate(() => {
+    window.frameGaps.on = false;
+    const g = window.frameGaps.gaps.slice().sort((a, b) => a - b);
+    return { frames: g.length, median: g[g.length >> 1], max: g[g.length - 1] };
+  });
   const result = await page.locator("#train-result").evaluate((e) => ({ ...e.dataset, text: e.textContent }));
   const history = await page.evaluate(() => document.getElementById("train-plot").history);
   check(!result.text.includes("failed"), result.text);
@@ -203,9 +214,14 @@ async function trainInPage(page) {
   check(last.valAccuracy > 0.9, `validation accuracy ${last.valAccuracy} after the last epoch`);
   const correct = Number(result.correct), count = Number(result.count);
   check(count === 10000 && correct / count > 0.9, `test accuracy ${correct}/${count}`);
-  check(gaps.max < 1000, `the page's thread stalled ${gaps.max.toFixed(0)} ms between frames while training`);
+  // Frames kept coming at the display's rate (training on the page's thread, even in calls of
+  // 120 ms, would make the typical gap that long); the longest gap is bounded loosely, since
+  // other jobs on this machine's two cores can hold the page's thread off for a while.
+  check(gaps.median < 40, `the page's thread ran a frame every ${gaps.median.toFixed(0)} ms (median) while training`);
+  check(gaps.max < 2000, `the page's thread stalled ${gaps.max.toFixed(0)} ms between frames while training`);
   console.log(`${name}: trained in the page: ${result.accuracy} (${correct}/${count}) in ${seconds.toFixed(1)} s ` +
-              `(${result.trainSeconds} s training), ${history.length} reports; longest frame gap ${gaps.max.toFixed(0)} ms over ${gaps.frames} frames`);
+              `(${result.trainSeconds} s training), ${history.length} reports; frame gaps: median ${gaps.median.toFixed(1)} ms, longest ${gaps.max.toFixed(0)} ms, ${gaps.frames} frames; ` +
+              `drawn digits read while training (${readAt.join(", ")} of ${last.images} digits)`);
 
   // Downloaded, the file scores in `mnist eval` exactly as the page said.
   const [download] = await Promise.all([page.waitForEvent("download"), page.click("#train-download")]);
