@@ -42,6 +42,11 @@ def streams(out, raw):
     put(out, "idx", "images.gz", gzip.compress(images, 9, mtime=0), 0)
     put(out, "idx", "labels.gz", gzip.compress(labels, 9, mtime=0), 1)
     put(out, "idx", "images-two-members.gz", gzip.compress(images[:400], 1, mtime=0) + gzip.compress(images[400:], 6, mtime=0), 0)
+    # fuzz_train: images then labels, after the images' length (4 bytes, little-endian); plain,
+    # gzip, and labels that do not match
+    for name, im, lb in (("plain", images, labels), ("gzip", gzip.compress(images, 9, mtime=0), gzip.compress(labels, 9, mtime=0)),
+                         ("one-label-short", images, labels[:8] + labels[9:])):
+        put(out, "train", name, struct.pack("<I", len(im)) + im + lb)
     # fuzz_inflate: first byte 0 raw DEFLATE, 1 zlib, 2 gzip
     text = b"the quick brown fox jumps over the lazy dog " * 20
     for level in (0, 1, 9):

@@ -13,6 +13,10 @@
  * made MNIST-like first: ink side found, background removed, cropped, scaled to fit 20x20 and
  * centred by its centre of mass.
  *
+ * Networks also train here (mnist_trainer_*, below), on the engine's own automatic
+ * differentiation, a few batches per call, so a caller (the web page's worker) can report
+ * progress and pause between calls.
+ *
  * Every call that can fail returns a status (or NULL); mnist_last_error() then holds a one-line
  * message, kept per thread until that thread's next failing call. */
 #ifndef MNIST_H
@@ -37,7 +41,8 @@ typedef enum mnist_status {
     MNIST_IMAGE_TOO_LARGE = 5,  /* more pixels than the limit (40 megapixels) */
     MNIST_NO_DIGIT = 6,         /* the image holds no ink */
     MNIST_OUT_OF_MEMORY = 7,
-    MNIST_INTERNAL = 8
+    MNIST_INTERNAL = 8,
+    MNIST_BAD_DATA = 9          /* not IDX images and labels, or not a set a network can train on */
 } mnist_status;
 
 typedef struct mnist_model mnist_model; /* opaque */
@@ -77,6 +82,85 @@ mnist_status mnist_saliency(mnist_model* model, const uint8_t* pixels, int cls, 
 
 /* The MNIST-like 28x28 of an image, without a model. */
 mnist_status mnist_preprocess(const uint8_t* pixels, int width, int height, int channels, uint8_t* out);
+
+/* ---- data sets and training ---------------------------------------------------------------
+ *
+ *   mnist_dataset* set = mnist_dataset_load(images, images_size, labels, labels_size);
+ *   mnist_trainer* t = mnist_trainer_new("mnist-cnn", "fast", set, 55000, 5000, 0, 0, 42);
+ *   mnist_train_progress p;
+ *   do {
+ *       if (mnist_trainer_step(t, 20, &p) != MNIST_OK) { ... mnist_last_error() ... }
+ *       printf("%d/%d images, loss %.3f\n", p.images_done, p.images_total, p.loss);
+ *   } while (!p.finished);
+ *   mnist_model* m = mnist_trainer_model(t);        (a model like a loaded one)
+ *   void* gguf; size_t size; mnist_trainer_save_buffer(t, &gguf, &size); ... free(gguf);
+ *   mnist_trainer_free(t); mnist_dataset_free(set);
+ *
+ * Training runs on the calling thread (no threads are started), one call at a time per trainer. */
+
+typedef struct mnist_dataset mnist_dataset; /* opaque: labelled 28x28 images */
+typedef struct mnist_trainer mnist_trainer; /* opaque: a network being trained */
+
+/* Labelled images from IDX files in memory (MNIST's train-images-idx3-ubyte and
+ * train-labels-idx1-ubyte, plain or gzip-compressed: found by their first bytes). The bytes are
+ * decoded and checked (28x28 images, one label 0-9 per image) and may be freed right after.
+ * NULL on failure: MNIST_BAD_DATA (or MNIST_INVALID_ARGUMENT for a NULL pointer). */
+mnist_dataset* mnist_dataset_load(const void* images, size_t images_size, const void* labels, size_t labels_size);
+size_t mnist_dataset_count(const mnist_dataset* data); /* 0 for NULL */
+void mnist_dataset_free(mnist_dataset* data);          /* NULL is fine */
+
+/* Images [first, first + count) of a data set scored by a model: `correct` (may be NULL) receives
+ * how many it predicts right, `loss` (may be NULL) the mean cross-entropy. The same figures as
+ * `mnist eval MODEL IMAGES LABELS` for the same images. */
+mnist_status mnist_evaluate(mnist_model* model, const mnist_dataset* data, size_t first, size_t count,
+                            size_t* correct, double* loss);
+
+/* What `mnist train ARCH --preset PRESET` does when given no options: epochs, images per
+ * optimizer step, and the learning rate (the peak one with a one-cycle schedule). Each pointer
+ * may be NULL. arch: "mnist-fc" or "mnist-cnn"; preset: NULL or "" (the default), for mnist-cnn
+ * also "seeds", "ggml" or "fast". MNIST_INVALID_ARGUMENT for an unknown network or preset. */
+mnist_status mnist_train_recipe(const char* arch, const char* preset, int* epochs, int* batch, float* learning_rate);
+
+/* A new network (initialised from `seed`) to train with its preset's recipe (optimizer, rate
+ * schedule, batch, label smoothing, random shifts) on images [0, n_train) of `data`, validated
+ * after each epoch on the n_val images after them (n_val may be 0). epochs and learning_rate
+ * of 0 (or less) take the recipe's. The images are copied: `data` may be freed right after.
+ * NULL on failure (MNIST_INVALID_ARGUMENT: an unknown network or preset, n_train 0, more images
+ * than the set holds). */
+mnist_trainer* mnist_trainer_new(const char* arch, const char* preset, const mnist_dataset* data, size_t n_train,
+                                 size_t n_val, int epochs, float learning_rate, uint32_t seed);
+void mnist_trainer_free(mnist_trainer* trainer); /* NULL is fine */
+
+/* Where a run stands (mnist_trainer_step fills it in). Eight ints, then four doubles. */
+typedef struct mnist_train_progress {
+    int epoch;             /* the epoch under way, from 0 (= epochs once finished) */
+    int epochs;
+    int batch;             /* batches done in that epoch */
+    int batches_per_epoch;
+    int images_done;       /* images trained on so far, every epoch together */
+    int images_total;      /* epochs * n_train */
+    int finished;          /* 1 once every epoch is done */
+    int epoch_done;        /* 1 when this call ended an epoch: loss, accuracy and validation_* are its */
+    double loss;           /* mean training loss (the recipe's: with label smoothing) over the epoch so far */
+    double accuracy;       /* share of training images predicted right over the epoch so far */
+    double validation_loss;     /* of the last finished epoch; -1 before the first, or without n_val */
+    double validation_accuracy; /* the same */
+} mnist_train_progress;
+
+/* Trains up to `batches` optimizer steps, stopping early at the end of an epoch (after its
+ * validation), and fills in `progress` (may be NULL). Once finished it trains no more and
+ * returns MNIST_OK with progress->finished = 1; batches = 0 only reports. Between calls the run
+ * may wait as long as the caller likes (a pause); the result is the same as without pauses. */
+mnist_status mnist_trainer_step(mnist_trainer* trainer, int batches, mnist_train_progress* progress);
+
+/* The network as it is now, as a model of its own (predict, evaluate, saliency; free it with
+ * mnist_free): later steps do not change it. NULL on failure. */
+mnist_model* mnist_trainer_model(mnist_trainer* trainer);
+
+/* The network as it is now as a GGUF file in memory (what `mnist train` writes: the model and
+ * its training.* settings): *data is allocated with malloc (release it with free()), *size its
+ * bytes. mnist_load_buffer and `mnist eval` read it. */
+mnist_status mnist_trainer_save_buffer(mnist_trainer* trainer, void** data, size_t* size);
 
 const char* mnist_last_error(void);          /* "" when this thread had no failure */
 const char* mnist_status_string(mnist_status status); /* "not a valid model", ... */

@@ -194,7 +194,9 @@ worker.onmessage = ({ data: m }) => {
     setStatus("engine", `Engine: mnist.cpp ${m.version}, compiled to WebAssembly (SIMD kernels, one thread).`);
     if (visible().length) changed(true);
   } else if (m.type === "loaded") {
-    $("model-info").textContent = `${m.arch}, ${kb(m.bytes)}, loaded in ${m.ms.toFixed(1)} ms`;
+    if (m.model !== model) return; // (a model chosen before the one now in use)
+    const what = m.model === TRAINED ? `trained in this page, ${trained.summary}` : kb(m.bytes);
+    $("model-info").textContent = `${m.arch}, ${what}, loaded in ${m.ms.toFixed(1)} ms`;
   } else if (m.type === "result") {
     busy = false;
     if (visible().length === 0) showEmpty();
@@ -306,6 +308,9 @@ $("saliency").onchange = () => changed(true);
 
 const select = $("model");
 for (const m of SITE.models) select.add(new Option(`${m.name} (${kb(m.bytes)})`, m.name));
+// The models the list offers: the site's, then the one trained in this page (once there is one).
+const TRAINED = "trained";
+const modelNames = () => [...select.options].map((o) => o.value);
 function useModel(name) {
   model = name;
   select.value = name;
@@ -316,7 +321,7 @@ function useModel(name) {
 select.onchange = () => useModel(select.value);
 
 document.addEventListener("keydown", (e) => {
-  if (e.target.matches("select, input[type=file], textarea") || e.altKey) return;
+  if (e.target.matches("select, input:not([type=checkbox]), textarea") || e.altKey) return;
   const key = e.key.toLowerCase();
   if ((e.ctrlKey || e.metaKey) && key === "z") {
     e.preventDefault();
@@ -326,13 +331,224 @@ document.addEventListener("keydown", (e) => {
   const act = {
     u: undo, c: clear, r: () => report(randomDigit()), o: () => $("file").click(),
     s: () => { $("saliency").click(); },
-    m: () => useModel(SITE.models[(SITE.models.findIndex((x) => x.name === model) + 1) % SITE.models.length].name),
+    m: () => { const names = modelNames(); useModel(names[(names.indexOf(model) + 1) % names.length]); },
+    t: () => (training.running ? $("train-pause") : $("train")).click(),
   }[key];
   if (act) {
     e.preventDefault();
     act();
   }
 });
+
+// ---- training in the page: a worker of its own (train-worker.js) --------------------------------
+// The panel sends the settings; the worker posts progress after each call of a few batches,
+// and at the end the model as GGUF bytes, which the inference worker loads as one more model.
+const trainer = new Worker("train-worker.js");
+const training = { run: 0, running: false, paused: false, history: [], epochs: [], started: 0, total: 0, recipes: new Map() };
+const trained = { bytes: null, arch: "", summary: "" };
+const plot = $("train-plot");
+plot.history = training.history; // (read by the tests)
+$("train-size").textContent = SITE.training ? `${(SITE.training.bytes / 1e6).toFixed(1)} MB` : "not in this build";
+
+function netChoice() {
+  const [arch, preset] = $("train-net").value.split("/");
+  return { arch, preset };
+}
+
+// The epochs and learning rate of the chosen network's recipe (the engine's, mnist_train_recipe).
+const NETS = {
+  "mnist-cnn/fast": "3x3 convolutions of 8 and 32 channels, each with batch norm, relu and 2x2 max pooling, then a " +
+      "dense layer (mnist train's --preset fast): AdamW with a one-cycle rate (the rate below is its peak), label " +
+      "smoothing 0.1, random shifts of up to 1 pixel",
+  "mnist-fc/": "784 inputs, 500 relu units, 10 outputs (the shipped FC network's shape): Adam at a constant rate",
+};
+function showRecipe() {
+  const { arch, preset } = netChoice();
+  const r = training.recipes.get(`${arch}/${preset}`);
+  if (!r) return trainer.postMessage({ type: "recipe", arch, preset });
+  $("train-epochs").value = r.epochs;
+  $("train-lr").value = r.lr;
+  $("train-recipe").textContent = `${NETS[`${arch}/${preset}`]}, batches of ${r.batch}.`;
+}
+$("train-net").onchange = showRecipe;
+
+function number(n) { return Math.round(n).toLocaleString("en-US"); }
+function pct(x) { return `${(100 * x).toFixed(2)}%`; }
+function duration(s) {
+  if (s < 90) return `${s.toFixed(s < 10 ? 1 : 0)} s`;
+  const r = Math.round(s);
+  return `${Math.floor(r / 60)} min ${r % 60} s`;
+}
+
+function setTraining(running, paused = false) {
+  training.running = running;
+  training.paused = paused;
+  $("train").disabled = running && !paused;
+  $("train").textContent = running ? "Start over" : "Train";
+  $("train-pause").disabled = !running;
+  $("train-pause").textContent = paused ? "Resume" : "Pause";
+  $("train-pause").setAttribute("aria-pressed", String(paused));
+  for (const id of ["train-net", "train-images", "train-epochs", "train-lr"]) $(id).disabled = running && !paused;
+}
+
+$("train").onclick = () => {
+  const { arch, preset } = netChoice();
+  const epochs = Number($("train-epochs").value), lr = Number($("train-lr").value);
+  if (!Number.isInteger(epochs) || epochs < 1 || epochs > 100) return trainMessage("Epochs: a whole number from 1 to 100.");
+  if (!(lr > 0 && lr <= 1)) return trainMessage("Learning rate: a number above 0, at most 1.");
+  const nTrain = Number($("train-images").value);
+  training.history.length = 0;
+  training.epochs.length = 0;
+  training.total = 0;
+  training.started = performance.now();
+  $("train-epochs-done").textContent = "";
+  $("train-result").textContent = "";
+  for (const k of Object.keys($("train-result").dataset)) delete $("train-result").dataset[k]; // (the last run's figures)
+  $("train-progress").value = 0;
+  $("train-progress-text").textContent = "Fetching MNIST…";
+  setTraining(true);
+  drawPlot();
+  training.run++;
+  trainer.postMessage({ type: "start", run: training.run, arch, preset, epochs, lr, nTrain, nVal: 5000, seed: 42 });
+};
+
+$("train-pause").onclick = () => {
+  if (!training.running) return;
+  setTraining(true, !training.paused);
+  trainer.postMessage({ type: training.paused ? "pause" : "resume" });
+  if (training.paused) $("train-progress-text").textContent += " Paused.";
+};
+
+$("train-download").onclick = () => {
+  if (!trained.bytes) return;
+  const url = URL.createObjectURL(new Blob([trained.bytes], { type: "application/octet-stream" }));
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = `${trained.arch}-trained.gguf`;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+};
+
+function trainMessage(text) { $("train-result").textContent = text; }
+
+trainer.onmessage = ({ data: m }) => {
+  if (m.run !== undefined && m.run !== training.run) return; // (a run started over)
+  if (m.type === "ready") {
+    showRecipe();
+  } else if (m.type === "recipe") {
+    training.recipes.set(`${m.arch}/${m.preset}`, m);
+    showRecipe();
+  } else if (m.type === "loading") {
+    $("train-progress-text").textContent = `Fetching and decoding the ${m.what}…`;
+  } else if (m.type === "started") {
+    training.total = m.imagesTotal;
+    training.trainStart = performance.now();
+    $("train-progress").max = m.imagesTotal;
+    $("train-progress-text").textContent = `Training: ${number(m.imagesTotal)} digits to go through…`;
+  } else if (m.type === "progress") {
+    onProgress(m);
+  } else if (m.type === "done") {
+    onDone(m);
+  } else if (m.type === "error") {
+    setTraining(false);
+    $("train-progress-text").textContent = "Stopped.";
+    trainMessage(`Training failed: ${m.message}`);
+  }
+};
+trainer.onerror = (e) => trainMessage(`The training worker could not start: ${e.message}`);
+
+function onProgress(m) {
+  if (!training.running) return;
+  training.history.push({ images: m.imagesDone, loss: m.loss, accuracy: m.accuracy, t: performance.now() - training.started,
+                          trainMs: m.trainMs, ...(m.epochDone ? { valAccuracy: m.valAccuracy, valLoss: m.valLoss } : {}) });
+  $("train-progress").value = m.imagesDone;
+  const rate = m.imagesDone / (m.trainMs / 1000);
+  const left = (m.imagesTotal - m.imagesDone) / rate;
+  $("train-progress-text").textContent =
+      `Epoch ${Math.min(m.epoch + 1, m.epochs)} of ${m.epochs}: ${number(m.imagesDone)} of ${number(m.imagesTotal)} digits, ` +
+      `${number(rate)} digits/s, ${m.finished ? "scoring the test set…" : `about ${duration(left)} left`}` +
+      (training.paused ? " Paused." : "");
+  if (m.epochDone) {
+    training.epochs.push(m);
+    const li = document.createElement("li");
+    li.textContent = `Epoch ${m.epoch}: training loss ${m.loss.toFixed(4)}, accuracy ${pct(m.accuracy)}; ` +
+        (m.valAccuracy >= 0 ? `validation ${pct(m.valAccuracy)} (loss ${m.valLoss.toFixed(4)})` : "no validation");
+    li.dataset.validation = m.valAccuracy;
+    $("train-epochs-done").append(li);
+  }
+  drawPlot();
+}
+
+function onDone(m) {
+  setTraining(false);
+  const seconds = (performance.now() - training.started) / 1000;
+  const acc = m.testCorrect / m.testCount;
+  trained.bytes = new Uint8Array(m.gguf);
+  trained.arch = m.arch;
+  trained.summary = `test accuracy ${pct(acc)}`;
+  const result = $("train-result");
+  result.textContent = `Test accuracy ${pct(acc)} (${number(m.testCorrect)} of ${number(m.testCount)} MNIST test digits), ` +
+      `loss ${m.testLoss.toFixed(4)}; trained in ${duration(m.trainMs / 1000)}, ${duration(seconds)} from pressing Train. ` +
+      `The drawing pad now uses it.`;
+  Object.assign(result.dataset, { correct: m.testCorrect, count: m.testCount, accuracy: pct(acc), seconds: seconds.toFixed(2),
+                                  trainSeconds: (m.trainMs / 1000).toFixed(2) });
+  $("train-progress").value = $("train-progress").max;
+  $("train-progress-text").textContent = `Done: ${number(training.total)} digits in ${duration(m.trainMs / 1000)} ` +
+      `(${number(training.total / (m.trainMs / 1000))} digits/s).`;
+  $("train-download").disabled = false;
+  // One more model in the list, replacing an earlier one trained here.
+  let option = [...select.options].find((o) => o.value === TRAINED);
+  if (!option) select.add(option = new Option("", TRAINED));
+  option.textContent = `trained in this page (${m.arch}, ${pct(acc)})`;
+  worker.postMessage({ type: "add", model: TRAINED, bytes: trained.bytes.slice().buffer });
+  useModel(TRAINED);
+  drawPlot();
+}
+
+// The plot: loss (left axis, from 0 to the largest seen) and accuracy (right axis, 0-100%)
+// against digits seen, drawn in the theme's colours.
+function drawPlot() {
+  const css = getComputedStyle(document.documentElement);
+  const colour = (v) => css.getPropertyValue(v).trim();
+  const c = plot.getContext("2d");
+  const dpr = window.devicePixelRatio || 1;
+  const w = plot.clientWidth || plot.width, h = plot.clientHeight || plot.height;
+  if (plot.width !== Math.round(w * dpr)) { plot.width = Math.round(w * dpr); plot.height = Math.round(h * dpr); }
+  c.setTransform(dpr, 0, 0, dpr, 0, 0);
+  c.clearRect(0, 0, w, h);
+  const L = 44, R = 44, T = 10, B = 26, pw = w - L - R, ph = h - T - B;
+  const pts = training.history;
+  const maxX = training.total || 1;
+  const maxLoss = Math.max(0.5, ...pts.map((p) => p.loss)) * 1.05;
+  const x = (v) => L + (v / maxX) * pw;
+  c.font = "11px system-ui, sans-serif";
+  c.lineWidth = 1;
+  c.strokeStyle = colour("--line");
+  c.fillStyle = colour("--muted");
+  for (let i = 0; i <= 4; i++) { // grid: accuracy 0, 25, ... 100%; loss the same fractions
+    const y = T + ph - (i / 4) * ph;
+    c.beginPath(); c.moveTo(L, y); c.lineTo(L + pw, y); c.stroke();
+    c.textAlign = "right"; c.fillText((maxLoss * i / 4).toFixed(2), L - 4, y + 4);
+    c.textAlign = "left"; c.fillText(`${25 * i}%`, L + pw + 4, y + 4);
+  }
+  c.textAlign = "center";
+  c.fillText(training.total ? `digits seen (of ${number(maxX)})` : "digits seen", L + pw / 2, h - 6);
+  const line = (key, scale, col) => {
+    c.strokeStyle = col; c.lineWidth = 2; c.beginPath();
+    pts.forEach((p, i) => { const y = T + ph - (p[key] / scale) * ph; i ? c.lineTo(x(p.images), y) : c.moveTo(x(p.images), y); });
+    c.stroke();
+  };
+  line("loss", maxLoss, colour("--bar"));
+  line("accuracy", 1, colour("--bar-top"));
+  c.fillStyle = colour("--good");
+  for (const p of pts) if (p.valAccuracy >= 0) { c.beginPath(); c.arc(x(p.images), T + ph - p.valAccuracy * ph, 4, 0, 2 * Math.PI); c.fill(); }
+}
+matchMedia("(prefers-color-scheme: dark)").addEventListener("change", drawPlot);
+window.addEventListener("resize", drawPlot);
+setTraining(false);
+drawPlot();
 
 // ---- offline: a service worker keeps every file of this folder (sw.js) ---------------------------
 if ("serviceWorker" in navigator) {

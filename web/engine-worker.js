@@ -3,7 +3,8 @@
 // as GGUF files once and loaded from their bytes (mnist_load_buffer); each request is one image
 // (the pad, a test digit, a file) made MNIST-like and predicted (mnist_predict_image), with the
 // inference timed and, when asked, the gradient of the predicted digit's score with respect to
-// the 28x28 input (mnist_saliency).
+// the 28x28 input (mnist_saliency). A model trained in the page (train-worker.js) comes as
+// GGUF bytes and is loaded the same way.
 importScripts("site.js", "mnist-engine.js");
 const SITE = self.SITE;
 const MNIST_OK = 0, MNIST_NO_DIGIT = 6, PIXELS = 784;
@@ -89,12 +90,34 @@ async function predict(m) {
   return result;
 }
 
+// A model given as GGUF bytes (the one trained in the page), under a name; it replaces an earlier
+// model of that name, which is freed (requests run in order, so none is using it).
+async function add(name, buffer) {
+  const old = models.get(name);
+  models.delete(name);
+  if (old) {
+    try {
+      E._mnist_free((await old).handle);
+    } catch (e) { /* it never loaded */ }
+  }
+  const t0 = performance.now();
+  const bytes = new Uint8Array(buffer);
+  const ptr = E._malloc(bytes.length);
+  E.HEAPU8.set(bytes, ptr);
+  const handle = E._mnist_load_buffer(ptr, bytes.length);
+  E._free(ptr);
+  if (!handle) throw new Error(`the trained model: ${lastError()}`);
+  const info = { model: name, arch: E.UTF8ToString(E._mnist_model_arch(handle)), bytes: bytes.length, ms: performance.now() - t0 };
+  models.set(name, Promise.resolve({ handle, info }));
+}
+
 // Requests are answered in order: a prediction waits for the model it names to be loaded.
 let queue = Promise.resolve();
 onmessage = ({ data: m }) => {
   queue = queue.then(async () => {
     try {
       if (m.type === "load") postMessage({ type: "loaded", ...(await load(m.model)).info });
+      else if (m.type === "add") await add(m.model, m.bytes);
       else if (m.type === "predict") postMessage(await predict(m));
     } catch (e) {
       postMessage({ type: "error", message: e.message });

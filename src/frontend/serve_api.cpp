@@ -26,6 +26,7 @@ int http_status(Status s) {
         case Status::Ok: return 200;
         case Status::InvalidArgument:
         case Status::BadImage:
+        case Status::BadData:
         case Status::NoDigit: return 400;
         case Status::ImageTooLarge: return 413;
         case Status::CannotRead:

@@ -147,13 +147,19 @@ Model load_model_from_memory(const uint8_t* data, size_t size) {
     return load_model({copy->data(), copy->size()}, copy);
 }
 
-void save_model_gguf(const Model& m, const std::string& path) {
+namespace {
+gguf::Writer gguf_writer(const Model& m) {
     gguf::Writer w;
     w.set("general.architecture", gguf::Value::str(m.arch));
     for (const auto& [key, value] : m.metadata) w.set(key, value);
     for (const Tensor* t : m.params) w.add_tensor(t->name, t->type, spec_dims(m, t), t->ne, t->data);
-    w.write(path);
+    return w;
 }
+}  // namespace
+
+void save_model_gguf(const Model& m, const std::string& path) { gguf_writer(m).write(path); }
+
+std::vector<uint8_t> model_gguf_bytes(const Model& m) { return gguf_writer(m).to_bytes(); }
 
 void save_model_legacy(const Model& m, const std::string& path) {
     check(m.arch == "mnist-fc", "the legacy ggml format only holds mnist-fc models, not " + m.arch);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <vector>
 #include <string>
 
 #include "models/model.h"
@@ -24,6 +25,8 @@ Model model_from_gguf(const std::shared_ptr<const gguf::File>& file, const std::
 
 // GGUF v3, written atomically; loads in ggml's own mnist tools.
 void save_model_gguf(const Model& m, const std::string& path);
+// The same file's bytes, in memory (what the web page downloads).
+std::vector<uint8_t> model_gguf_bytes(const Model& m);
 // The seeds' legacy format (mnist-fc only), written atomically.
 void save_model_legacy(const Model& m, const std::string& path);
 // By extension: ".bin" → legacy, anything else → GGUF.

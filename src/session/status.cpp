@@ -13,6 +13,7 @@ const char* status_string(Status s) {
         case Status::NoDigit: return "no digit in the image";
         case Status::OutOfMemory: return "out of memory";
         case Status::Internal: return "internal error";
+        case Status::BadData: return "not a valid data set";
     }
     return "unknown status";
 }

@@ -19,6 +19,7 @@ enum class Status : int {
     NoDigit = 6,          // the image holds no ink
     OutOfMemory = 7,
     Internal = 8,         // a bug: please report
+    BadData = 9,          // not a labelled set of images (IDX files), or not one a network can train on
 };
 
 // "invalid argument", "cannot read file", "not a valid model", ...

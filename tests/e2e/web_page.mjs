@@ -5,8 +5,12 @@
 // prediction `mnist predict` gives for the same test digit, with MNIST's label; switching models; the saliency overlay; every
 // control reachable by Tab and labelled; a phone's touch draws without scrolling; and, with the
 // server stopped, a reload still works (the service worker). Exits non-zero on the first failure.
+// With WEB_TRAIN=1, also the Train panel: a short run of the small CNN in the page (the recipe's
+// settings shown, drawing is read while it trains, Pause holds it, the loss falls, the test
+// accuracy is well above chance), the downloaded GGUF scored by `mnist eval` to the page's
+// figure, and the pad reading test digits with it as `mnist predict` does with that file.
 //   node web_page.mjs NAME SCREENSHOT.png -- SERVER COMMAND...   (the server prints its URL)
-// Environment: MNIST_BIN, MNIST_DATA_DIR, MNIST_SOURCE_DIR, WEB_TMP (a scratch folder).
+// Environment: MNIST_BIN, MNIST_DATA_DIR, MNIST_SOURCE_DIR, WEB_TMP (a scratch folder), WEB_TRAIN.
 import { spawn, execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -65,6 +69,7 @@ const DIGITS = {
 };
 
 async function draw(page, strokes) {
+  await page.locator("#pad").scrollIntoViewIfNeeded(); // (the Train panel's buttons are below it)
   const box = await page.locator("#pad").boundingBox();
   const at = ([x, y]) => [box.x + x * box.width, box.y + y * box.height];
   for (const s of strokes) {
@@ -99,7 +104,8 @@ async function ready(page) {
 }
 
 // Draws each digit on a clear pad: the page reads it, and `mnist predict` reads the canvas the same.
-async function drawDigits(page, digits, modelFile) {
+// `afterEach` (if given) runs as soon as each digit is read.
+async function drawDigits(page, digits, modelFile, afterEach = async () => {}) {
   const pngs = [];
   for (const d of digits) {
     await key(page, "c");
@@ -107,6 +113,7 @@ async function drawDigits(page, digits, modelFile) {
     await draw(page, DIGITS[d]);
     const got = await settled(page);
     check(got === String(d), `a drawn ${d} is read as '${got}'`);
+    await afterEach(d);
     pngs.push(await canvasPng(page, join(TMP, `${name}-drawn-${d}.png`)));
   }
   const native = predictFiles(pngs, modelFile);
@@ -131,6 +138,108 @@ async function randomDigits(page, n, modelFile) {
   const native = predictFiles(seen.map((s) => testDigitPgm(s.index)), modelFile);
   seen.forEach((s, i) => check(native[i] === s.digit, `test digit ${s.index}: the page says ${s.digit}, mnist predict ${native[i]}`));
   return seen;
+}
+
+// ---- the Train panel ---------------------------------------------------------------------------
+const trainState = (page) => page.evaluate(() => {
+  const h = document.getElementById("train-plot").history;
+  return { points: h.length, images: h.length ? h[h.length - 1].images : 0, result: document.getElementById("train-result").dataset.correct,
+           pauseText: document.getElementById("train-pause").textContent, running: !document.getElementById("train-pause").disabled };
+});
+
+async function trainInPage(page) {
+  // The recipe's settings, from the engine (mnist_train_recipe), for each network.
+  const settings = async () => ({ epochs: await page.inputValue("#train-epochs"), lr: await page.inputValue("#train-lr") });
+  await page.waitForFunction(() => document.getElementById("train-epochs").value !== "", null, { timeout: 20000 });
+  let s = await settings();
+  check(s.epochs === "2" && Number(s.lr) === 0.025, `the fast CNN's recipe: 2 epochs at 0.025, shown ${JSON.stringify(s)}`);
+  await page.selectOption("#train-net", "mnist-fc/");
+  await page.waitForFunction(() => document.getElementById("train-epochs").value === "30", null, { timeout: 10000 });
+  check(Number((await settings()).lr) === 0.001, "the FC network's recipe: a rate of 0.001");
+  await page.selectOption("#train-net", "mnist-cnn/fast");
+  await page.waitForFunction(() => document.getElementById("train-epochs").value === "2", null, { timeout: 10000 });
+
+  // A short run: the small CNN, 20,000 digits, two epochs (about 6 s here). A frame counter
+  // watches the page's thread meanwhile.
+  await page.selectOption("#train-images", "20000");
+  await page.fill("#train-epochs", "2");
+  await page.evaluate(() => {
+    const g = (window.frameGaps = { gaps: [], on: true, last: performance.now() });
+    const tick = () => {
+      const now = performance.now();
+      g.gaps.push(now - g.last);
+      g.last = now;
+      if (g.on) requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  });
+  const t0 = Date.now();
+  await key(page, "t"); // T: Train
+  await page.waitForFunction(() => document.getElementById("train-plot").history.length >= 2, null, { timeout: 60000 });
+
+  // Drawing is read while it trains (each digit checked the moment it is read).
+  const readAt = [];
+  const whileTraining = async (d) => {
+    const now = await trainState(page);
+    readAt.push(`${d} at ${now.images}`);
+    check(now.running && now.result === undefined, `the drawn ${d} was read after training ended (${JSON.stringify(now)}, paused at ${held && held.images}): make the run longer`);
+  };
+  let held = null;
+  await drawDigits(page, [1], MODELS.cnn, whileTraining);
+
+  // Pause holds it (a call under way may still report once), Resume goes on.
+  await page.click("#train-pause");
+  check((await trainState(page)).pauseText === "Resume", "Pause becomes Resume");
+  await page.waitForTimeout(500);
+  held = await trainState(page);
+  await page.waitForTimeout(700);
+  const still = await trainState(page);
+  check(still.images === held.images && still.running, `paused, training went on: ${held.images} -> ${still.images} digits`);
+  await page.click("#train-pause");
+  await drawDigits(page, [7], MODELS.cnn, whileTraining); // (strokes of few points: a 0 takes seconds to draw)
+
+  await page.waitForFunction(() => document.getElementById("train-result").dataset.correct !== undefined, null, { timeout: 180000 });
+  const seconds = (Date.now() - t0) / 1000;
+  const gaps = await page.evaluate(() => {
+    window.frameGaps.on = false;
+    const g = window.frameGaps.gaps.slice().sort((a, b) => a - b);
+    return { frames: g.length, median: g[g.length >> 1], max: g[g.length - 1] };
+  });
+  const result = await page.locator("#train-result").evaluate((e) => ({ ...e.dataset, text: e.textContent }));
+  const history = await page.evaluate(() => document.getElementById("train-plot").history);
+  check(!result.text.includes("failed"), result.text);
+  const first = history[0], last = history[history.length - 1];
+  check(history.length >= 5, `only ${history.length} progress reports`);
+  check(last.loss < first.loss * 0.8, `the training loss did not fall: ${first.loss} -> ${last.loss}`);
+  check(last.valAccuracy > 0.9, `validation accuracy ${last.valAccuracy} after the last epoch`);
+  const correct = Number(result.correct), count = Number(result.count);
+  check(count === 10000 && correct / count > 0.9, `test accuracy ${correct}/${count}`);
+  // Frames kept coming at the display's rate (training on the page's thread, even in calls of
+  // 120 ms, would make the typical gap that long); the longest gap is bounded loosely, since
+  // other jobs on this machine's two cores can hold the page's thread off for a while.
+  check(gaps.median < 40, `the page's thread ran a frame every ${gaps.median.toFixed(0)} ms (median) while training`);
+  check(gaps.max < 2000, `the page's thread stalled ${gaps.max.toFixed(0)} ms between frames while training`);
+  console.log(`${name}: trained in the page: ${result.accuracy} (${correct}/${count}) in ${seconds.toFixed(1)} s ` +
+              `(${result.trainSeconds} s training), ${history.length} reports; frame gaps: median ${gaps.median.toFixed(1)} ms, longest ${gaps.max.toFixed(0)} ms, ${gaps.frames} frames; ` +
+              `drawn digits read while training (${readAt.join(", ")} of ${last.images} digits)`);
+
+  // Downloaded, the file scores in `mnist eval` exactly as the page said.
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#train-download")]);
+  const file = join(TMP, `${name}-trained.gguf`);
+  await download.saveAs(file);
+  const evalOut = execFileSync(BIN, ["eval", file, `${DATA}/t10k-images-idx3-ubyte`, `${DATA}/t10k-labels-idx1-ubyte`], { encoding: "utf8" });
+  const m = evalOut.match(/^accuracy: ([0-9.]+%) \((\d+)\/(\d+)\)/m);
+  check(m && Number(m[2]) === correct && Number(m[3]) === count && m[1] === result.accuracy,
+        `mnist eval says ${m ? m[0] : evalOut}, the page ${result.accuracy} (${correct}/${count})`);
+
+  // The pad now reads with it, as `mnist predict` does with the downloaded file.
+  check((await page.inputValue("#model")) === "trained", "the model just trained is chosen");
+  await page.waitForFunction(() => document.getElementById("model-info").textContent.startsWith("mnist-cnn, trained in this page"),
+                             null, { timeout: 10000 });
+  await randomDigits(page, 3, file);
+  await drawDigits(page, [3], file);
+  await page.selectOption("#model", "mnist-cnn-f32");
+  await page.waitForFunction(() => document.getElementById("model-info").textContent.startsWith("mnist-cnn, 141 KB"), null, { timeout: 10000 });
 }
 
 const errors = [];
@@ -193,10 +302,11 @@ try {
   await key(page, "m");
   await page.waitForFunction(() => document.getElementById("model-info").textContent.startsWith("mnist-cnn,"), null, { timeout: 10000 });
   check((await page.locator("#model").inputValue()) === "mnist-cnn-f32", "M goes back to the CNN");
+  if (process.env.WEB_TRAIN) await trainInPage(page);
 
   // Tab reaches every control, and each has a name.
   const controls = await page.evaluate(() =>
-    [...document.querySelectorAll("button, select, input:not([hidden])")].map((e) => ({
+    [...document.querySelectorAll("button:not(:disabled), select:not(:disabled), input:not([hidden]):not(:disabled)")].map((e) => ({
       id: e.id, name: (e.labels && e.labels.length ? e.labels[0].textContent : e.getAttribute("aria-label") || e.textContent).trim() })));
   await page.evaluate(() => document.activeElement.blur());
   const reached = new Set();
@@ -217,6 +327,11 @@ try {
   await ready(page);
   await drawDigits(page, [7], MODELS.cnn);
   await randomDigits(page, 1, MODELS.cnn);
+  if (process.env.WEB_TRAIN) { // the training data was kept: the four files of train-data/
+    const kept = await page.evaluate(async () =>
+      (await (await caches.open(`mnist-data-${self.SITE.training.version}`)).keys()).map((r) => new URL(r.url).pathname).sort());
+    check(kept.length === 4 && kept.every((p) => p.startsWith("/train-data/")), `the cache of the training data holds ${kept}`);
+  }
   check(errors.length === 0, `errors in the console:\n${errors.join("\n")}`);
 
   // A phone: the page fits its width, and a finger drawing on the pad does not scroll the page.
