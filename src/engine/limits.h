@@ -30,6 +30,9 @@ constexpr uint64_t kMetadataEntries = uint64_t(1) << 16;
 constexpr uint64_t kStringBytes = uint64_t(1) << 24;
 constexpr uint64_t kArrayElements = uint64_t(1) << 24;
 constexpr uint64_t kMetadataBytes = uint64_t(64) << 20;
+// general.alignment (ggml writes 32): each tensor is padded to it, so a file that asks for 1 GB
+// would make a rewrite of it write 1 GB a tensor.
+constexpr uint64_t kGgufAlignment = uint64_t(1) << 16;
 
 // ---- archives and compressed data ----
 constexpr uint64_t kArchiveEntries = uint64_t(1) << 16;     // zip central directory entries

@@ -350,6 +350,7 @@ struct Codec {
         const uint32_t a = v->as_u32();
         check(is_power_of_two(a),
               "general.alignment " + std::to_string(a) + " is not a nonzero power of two");
+        check_limit(a, limits::kGgufAlignment, "general.alignment");
         return a;
     }
 
@@ -729,6 +730,7 @@ void Writer::set(const std::string& key, Value value) {
         check(is_power_of_two(value.as_u32()), "general.alignment " +
                                                    std::to_string(value.as_u32()) +
                                                    " is not a nonzero power of two");
+        check_limit(value.as_u32(), limits::kGgufAlignment, "general.alignment");
     }
     for (KeyValue& kv : kv_) {
         if (kv.first == key) {

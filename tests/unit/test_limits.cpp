@@ -90,6 +90,15 @@ TEST(Limits, MetadataEntries) {
                  "key count " + over(limits::kMetadataEntries + 1, limits::kMetadataEntries));
 }
 
+TEST(Limits, GgufAlignment) {
+    const uint64_t a = limits::kGgufAlignment * 2;  // a power of two, over the limit
+    Le e = gguf_header(0, 1).str("general.alignment").u32(4).u32(uint32_t(a));
+    expect_error([&] { gguf(e); }, "general.alignment " + over(a, limits::kGgufAlignment));
+    mn::gguf::Writer w;
+    expect_error([&] { w.set("general.alignment", mn::gguf::Value::u32(uint32_t(a))); },
+                 "general.alignment " + over(a, limits::kGgufAlignment));
+}
+
 TEST(Limits, StringBytes) {
     const uint64_t n = limits::kStringBytes + 1;
     Le e = gguf_header(0, 1).str("s").u32(8).u64(n).fill(n, 'x');
