@@ -58,26 +58,26 @@ std::string printable(const char* reason) {
     return s;
 }
 
-}  // namespace
-
-namespace {
+// Unsigned integers of a file's headers, big- and little-endian.
+uint32_t be32(const uint8_t* d, size_t i) {
+    return uint32_t(d[i]) << 24 | uint32_t(d[i + 1]) << 16 | uint32_t(d[i + 2]) << 8 | d[i + 3];
+}
+uint32_t le16(const uint8_t* d, size_t i) { return uint32_t(d[i]) | uint32_t(d[i + 1]) << 8; }
+uint32_t le32(const uint8_t* d, size_t i) { return le16(d, i) | le16(d, i + 2) << 16; }
 
 // Width and height from the fixed places PNG (IHDR), GIF (logical screen) and BMP (info
 // header) keep them; false for other formats (stb_image's header reader answers for those,
 // but folds its own size refusals into "unknown image type").
 bool header_size(const std::string& format, const uint8_t* d, size_t n, int64_t& w, int64_t& h) {
-    auto be32 = [&](size_t i) { return int64_t(d[i]) << 24 | int64_t(d[i + 1]) << 16 | int64_t(d[i + 2]) << 8 | d[i + 3]; };
-    auto le16 = [&](size_t i) { return int64_t(d[i]) | int64_t(d[i + 1]) << 8; };
-    auto le32 = [&](size_t i) { return int64_t(int32_t(uint32_t(le16(i)) | uint32_t(le16(i + 2)) << 16)); };
     if (format == "png" && n >= 24) {
-        w = be32(16);
-        h = be32(20);
+        w = be32(d, 16);
+        h = be32(d, 20);
     } else if (format == "gif" && n >= 10) {
-        w = le16(6);
-        h = le16(8);
+        w = le16(d, 6);
+        h = le16(d, 8);
     } else if (format == "bmp" && n >= 26) {
-        w = le32(18);
-        h = std::abs(le32(22));  // negative: rows top to bottom
+        w = int32_t(le32(d, 18));
+        h = std::abs(int64_t(int32_t(le32(d, 22))));  // negative: rows top to bottom
     } else {
         return false;
     }
@@ -91,7 +91,7 @@ bool header_size(const std::string& format, const uint8_t* d, size_t n, int64_t&
 // file's structure is walked here first, as stb_image would walk it.
 void check_png_chunks(const uint8_t* d, size_t n) {
     for (size_t pos = 8; pos + 8 <= n;) {
-        const uint64_t len = uint64_t(d[pos]) << 24 | uint64_t(d[pos + 1]) << 16 | uint64_t(d[pos + 2]) << 8 | d[pos + 3];
+        const uint64_t len = be32(d, pos);
         if (len > n - pos - 8)
             throw StatusError(Status::BadImage, "cannot decode the png image: a chunk of " + std::to_string(len) +
                                                     " bytes runs past the end of the file");
@@ -171,21 +171,16 @@ void check_pnm(const std::string& format, const uint8_t* d, size_t n) {
 // offset its file header gives; the last row's padding may be missing.
 void check_bmp(const uint8_t* d, size_t n) {
     if (n < 30) return;  // stb_image refuses it
-    auto le = [&](size_t i, int bytes) {
-        uint32_t v = 0;
-        for (int b = bytes - 1; b >= 0; --b) v = v << 8 | d[i + b];
-        return v;
-    };
-    const uint32_t info = le(14, 4);
+    const uint32_t info = le32(d, 14);
     const bool core = info == 12;  // OS/2 1.x: 16-bit sizes, never compressed
-    const int64_t w = core ? le(18, 2) : int32_t(le(18, 4));
-    const int64_t h = std::abs(core ? int64_t(int16_t(le(20, 2))) : int64_t(int32_t(le(22, 4))));
-    const int64_t bits = le(core ? 24 : 28, 2);
-    const uint32_t compression = core || n < 34 ? 0 : le(30, 4);
+    const int64_t w = core ? le16(d, 18) : int32_t(le32(d, 18));
+    const int64_t h = std::abs(core ? int64_t(int16_t(le16(d, 20))) : int64_t(int32_t(le32(d, 22))));
+    const int64_t bits = le16(d, core ? 24 : 28);
+    const uint32_t compression = core || n < 34 ? 0 : le32(d, 30);
     if (w < 1 || h < 1 || bits < 1 || bits > 32 || (compression != 0 && compression != 3) || over_pixel_limit(w, h))
         return;  // stb_image refuses these (or the pixel limit does, before)
     const int64_t row = (w * bits + 7) / 8, padded = (w * bits + 31) / 32 * 4;
-    check_pixels_present("bmp", le(10, 4), 1, padded * (h - 1) + row, n);
+    check_pixels_present("bmp", le32(d, 10), 1, padded * (h - 1) + row, n);
 }
 
 }  // namespace
