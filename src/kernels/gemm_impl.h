@@ -254,6 +254,68 @@ struct Epilogue {
     int64_t ldgate;
 };
 
+// Lanes [0, n) of a vector of VW floats at p, 0 < n < VW, the others 0 (load) or untouched (store).
+template <int VW>
+inline Vec<VW> load_first_of(const float* p, int64_t n) {
+    if constexpr (VW == W) {
+        return load_first(p, n);
+#if MN_VEC_FLOATS == 16
+    } else if constexpr (VW == 8) {
+        return reinterpret_cast<Vec<8>>(_mm256_maskz_loadu_ps(__mmask8((1u << n) - 1), p));
+#endif
+    } else {
+        Vec<VW> x{};
+        std::memcpy(&x, p, size_t(n) * sizeof(float));
+        return x;
+    }
+}
+template <int VW>
+inline void store_first_of(float* p, Vec<VW> x, int64_t n) {
+    if constexpr (VW == W) {
+        store_first(p, x, n);
+#if MN_VEC_FLOATS == 16
+    } else if constexpr (VW == 8) {
+        _mm256_mask_storeu_ps(p, __mmask8((1u << n) - 1), reinterpret_cast<__m256>(x));
+#endif
+    } else {
+        std::memcpy(p, &x, size_t(n) * sizeof(float));
+    }
+}
+
+// The epilogue of a register tile of MV vectors of VW floats by NR columns, in registers: what
+// C holds (when accumulating), bias, relu, gate, then the store. The vector that holds C's last
+// row, when the tile runs past it, reads and writes its first lanes only.
+template <int VW, int MV, int NR>
+__attribute__((always_inline)) inline void store_tile(Vec<VW> (&acc)[NR][MV], float* c, int64_t ldc, int64_t rows,
+                                                      int64_t cols, const Epilogue& ep) {
+    typedef Vec<VW> VV;
+#pragma GCC unroll 32
+    for (int j = 0; j < NR; ++j) {
+        if (j >= cols) break;
+        float* cj = c + j * ldc;
+        const float* gj = ep.gate ? ep.gate + j * ep.ldgate : nullptr;
+#pragma GCC unroll 4
+        for (int v = 0; v < MV; ++v) {
+            const int64_t lanes = rows - v * VW;
+            if (lanes <= 0) break;
+            VV x = acc[j][v];
+            if (lanes >= VW) {
+                if (ep.accumulate) x += load_vec<VW>(cj + v * VW);
+                if (ep.bias) x += load_vec<VW>(ep.bias + v * VW);
+                if (ep.relu) x = relu_vec<VW>(x);
+                if (gj) x = keep_where_positive<VW>(x, load_vec<VW>(gj + v * VW));
+                store_vec<VW>(cj + v * VW, x);
+            } else {
+                if (ep.accumulate) x += load_first_of<VW>(cj + v * VW, lanes);
+                if (ep.bias) x += load_first_of<VW>(ep.bias + v * VW, lanes);
+                if (ep.relu) x = relu_vec<VW>(x);
+                if (gj) x = keep_where_positive<VW>(x, load_first_of<VW>(gj + v * VW, lanes));
+                store_first_of<VW>(cj + v * VW, x, lanes);
+            }
+        }
+    }
+}
+
 // One step p of the depth: acc[j][v] += a(v-th vector of rows, p) * b(j, p).
 template <int MV, int NR>
 __attribute__((always_inline)) inline void tile_step(V (&acc)[NR][MV], const float* ap, const float* bp) {
@@ -291,33 +353,7 @@ void tile_kernel(int64_t kc, const uint64_t* mask, const float* pa, const float*
         for (int64_t p = 0; p < kc; ++p) tile_step<MV, NR>(acc, pa + p * MR, pb + p * NR);
     }
 
-    // The epilogue in registers: what C holds (when accumulating), bias, relu, gate. The vector
-    // that holds C's last row, when the tile runs past it, reads and writes its first lanes only.
-#pragma GCC unroll 32
-    for (int j = 0; j < NR; ++j) {
-        if (j >= cols) break;
-        float* cj = c + j * ldc;
-        const float* gj = ep.gate ? ep.gate + j * ep.ldgate : nullptr;
-#pragma GCC unroll 4
-        for (int v = 0; v < MV; ++v) {
-            const int64_t lanes = rows - v * W;
-            if (lanes <= 0) break;
-            V x = acc[j][v];
-            if (lanes >= W) {
-                if (ep.accumulate) x += load_vec<W>(cj + v * W);
-                if (ep.bias) x += load_vec<W>(ep.bias + v * W);
-                if (ep.relu) x = relu_vec<W>(x);
-                if (gj) x = keep_where_positive(x, load_vec<W>(gj + v * W));
-                store_vec<W>(cj + v * W, x);
-            } else {
-                if (ep.accumulate) x += load_first(cj + v * W, lanes);
-                if (ep.bias) x += load_first(ep.bias + v * W, lanes);
-                if (ep.relu) x = relu_vec<W>(x);
-                if (gj) x = keep_where_positive(x, load_first(gj + v * W, lanes));
-                store_first(cj + v * W, x, lanes);
-            }
-        }
-    }
+    store_tile<W, MV, NR>(acc, c, ldc, rows, cols, ep);
 }
 
 // ---- products with few columns -----------------------------------------------------------------
@@ -477,6 +513,86 @@ void gemv_packed(const GemmArgs& g) {
     }
 }
 
+// ---- products of one row panel -------------------------------------------------------------
+// A product whose rows fit one tile (a convolution's 8 or 16 output channels over every pixel of
+// a batch, as a GEMM) meets each column of B once, so packing B would copy it for one use, at
+// about the cost of the product itself when the depth is small (9 taps). The tile reads B's rows
+// where they lie instead, NB columns at a time, while A's columns (MV vectors of VW floats per
+// step of the depth, packed once per call) stay in L1. On AVX-512, 8 rows or fewer take 256-bit
+// vectors, so that no lane is idle. The sum runs over the depth in order, as in the tiled path.
+template <int VW, int MV, int NB>
+void one_panel_block(const GemmArgs& g, const float* pa, int64_t lda_packed, int64_t j, const Epilogue& ep) {
+    Vec<VW> acc[NB][MV];
+#pragma GCC unroll 32
+    for (int q = 0; q < NB; ++q)
+#pragma GCC unroll 4
+        for (int v = 0; v < MV; ++v) acc[q][v] = Vec<VW>{};
+    const float* b = g.b + j * g.ldb;
+    for (int64_t p = 0; p < g.k; ++p) {
+        Vec<VW> a[MV];
+#pragma GCC unroll 4
+        for (int v = 0; v < MV; ++v) a[v] = load_vec<VW>(pa + p * lda_packed + v * VW);
+#pragma GCC unroll 32
+        for (int q = 0; q < NB; ++q) {
+            const Vec<VW> bq = splat_vec<VW>(b[q * g.ldb + p]);
+#pragma GCC unroll 4
+            for (int v = 0; v < MV; ++v) acc[q][v] += a[v] * bq;
+        }
+    }
+    Epilogue at = ep;
+    if (at.gate) at.gate += j * at.ldgate;
+    store_tile<VW, MV, NB>(acc, g.c + j * g.ldc, g.ldc, g.m, NB, at);
+}
+
+// The vectors of the one-panel path for m rows: width (the level's, or half of it on AVX-512 for
+// 8 rows or fewer) and count. Products of more rows than the tallest tile take the tiled path.
+inline int one_panel_width(int64_t m) { return W == 16 && m <= 8 ? 8 : W; }
+inline int64_t one_panel_rows(int64_t m) {
+    const int64_t vw = one_panel_width(m);
+    return (m + vw - 1) / vw * vw;
+}
+
+template <int VW, int MV>
+void one_panel_product(const GemmArgs& g, void* workspace) {
+    constexpr int NB = kAccumulators / MV;  // the level's accumulators, as in every tile
+    // A's columns: the panel packed ahead for the tile (tile_mv: one panel of MR rows, its k
+    // blocks one after another, so one column every MR floats), or packed here.
+    const float* pa = g.a_packed;
+    int64_t lda_packed = with_tile(tile_mv(g.m), [](auto t) { return int64_t(decltype(t)::MR); });
+    if (!pa) {
+        float* packed = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(workspace) + 63) & ~uintptr_t(63));
+        lda_packed = MV * VW;
+        pack_panels<MV * VW>(g.a, g.lda, g.a_trans, g.m, g.k, packed, nullptr);
+        pa = packed;
+    }
+    const Epilogue ep{g.accumulate, g.bias, g.relu, g.gate, g.ldgate};
+    int64_t j = 0;
+    for (; j + NB <= g.n; j += NB) one_panel_block<VW, MV, NB>(g, pa, lda_packed, j, ep);
+    for (; j < g.n; ++j) one_panel_block<VW, MV, 1>(g, pa, lda_packed, j, ep);  // (B ends here)
+}
+
+// Whether g takes the one-panel path: rows in one tile, B's rows in memory, and A's columns small
+// enough to stay in half of L1 beside the B rows being read.
+inline bool one_panel(const GemmArgs& g) {
+    const int64_t mr = with_tile(tile_mv(g.m), [](auto t) { return int64_t(decltype(t)::MR); });
+    return W > 1 && g.m <= mr && !g.b_trans && !g.b_gather && (!g.a_packed || !g.a_packed_m || g.a_packed_m == g.m) &&
+           g.k * mr * int64_t(sizeof(float)) <= cpu_caches().l1d / 2;
+}
+
+inline void run_one_panel(const GemmArgs& g, void* workspace) {
+    const int vw = one_panel_width(g.m);
+    const int mv = int(one_panel_rows(g.m) / vw);
+    if constexpr (W == 16) {
+        if (vw == 8) return one_panel_product<8, 1>(g, workspace);
+    }
+    if (mv == 1) return one_panel_product<W, 1>(g, workspace);
+    if constexpr (tile_exists(2))
+        if (mv == 2) return one_panel_product<W, 2>(g, workspace);
+    if constexpr (tile_exists(3))
+        if (mv == 3) return one_panel_product<W, 3>(g, workspace);
+    one_panel_product<W, MN_GEMM_MV>(g, workspace);
+}
+
 // ---- the blocked product -------------------------------------------------------------------
 // Scratch of one call: the packed A block, the packed B block, and a zero mask per panel of each.
 template <class T>
@@ -572,7 +688,7 @@ void gemm_tiled(const GemmArgs& g, void* workspace) {
 size_t gemm_workspace(int64_t m, int64_t n, int64_t k) {
     // Enough for any tile: the call may be a share of the rows of a product whose tile was chosen
     // by all of its rows (packed_a).
-    size_t bytes = 0;
+    size_t bytes = static_cast<size_t>(one_panel_rows(m) * k) * sizeof(float) + 64;  // (one_panel_product)
     for (int mv = 1; mv <= MN_GEMM_MV; ++mv)
         if (tile_exists(mv))
             bytes = std::max(bytes, with_tile(mv, [&](auto t) { return GemmScratch<decltype(t)>(m, n, k).bytes(); }));
@@ -624,6 +740,10 @@ void gemm(const GemmArgs& g, void* workspace) {
     const bool few_rows = 4 * g.m <= 3 * padded && g.k >= 64 && g.m * g.k * 4 <= cpu_caches().l1d / 2;
     if (g.k == 0 || ((g.n < few_columns || few_rows) && !g.a_trans && !g.b_trans && !g.b_gather)) {
         gemm_by_dots(g);
+        return;
+    }
+    if (one_panel(g)) {
+        run_one_panel(g, workspace);
         return;
     }
     with_tile(mv, [&](auto t) { gemm_tiled<decltype(t)>(g, workspace); });

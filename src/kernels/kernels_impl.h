@@ -28,12 +28,12 @@ constexpr int W = MN_VEC_FLOATS;
 typedef Vec<W> V;  // one register of the level
 
 // x where gate > 0, else 0 (a relu's gradient, gated by the relu's output).
-inline V keep_where_positive(V x, V gate) {
-#if MN_VEC_FLOATS > 1
-    return gate > V{} ? x : V{};
-#else
-    return gate > 0.0f ? x : 0.0f;
-#endif
+template <int VW>
+inline Vec<VW> keep_where_positive(Vec<VW> x, Vec<VW> gate) {
+    if constexpr (VW == 1)
+        return gate > 0.0f ? x : 0.0f;
+    else
+        return gate > Vec<VW>{} ? x : Vec<VW>{};
 }
 // The sum of a vector's lanes, as a tree of halves (a chain of W - 1 adds would wait on each).
 inline float hsum(V v) {

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "engine/allocator.h"
@@ -72,8 +73,9 @@ TEST(Ops, GemmEpilogueAddsBiasAppliesReluAndAccumulates) {
     std::mt19937 rng(2);
     for (CpuLevel level : supported_levels()) {
         set_cpu_level(level);
+        // (8 x 9, 5 x 20, 16 x 72: products of one row panel, whose B is not packed)
+        for (auto [m, k] : {std::pair<int64_t, int64_t>{37, 300}, {8, 9}, {5, 20}, {16, 72}})
         for (int64_t n : {3, 40}) {
-            const int64_t m = 37, k = 300;
             std::vector<float> a(m * k), b(n * k), bias(m), c(m * n, 0.5f);
             std::uniform_real_distribution<float> d(-1, 1);
             for (auto* v : {&a, &b, &bias})
@@ -85,7 +87,7 @@ TEST(Ops, GemmEpilogueAddsBiasAppliesReluAndAccumulates) {
                 for (int64_t i = 0; i < m; ++i) {
                     double ref = 0.5 + bias[i];
                     for (int64_t p = 0; p < k; ++p) ref += double(a[i * k + p]) * b[j * k + p];
-                    ASSERT_NEAR(c[j * m + i], std::max(ref, 0.0), 1e-4) << cpu_level_name(level);
+                    ASSERT_NEAR(c[j * m + i], std::max(ref, 0.0), 1e-4) << cpu_level_name(level) << " m=" << m << " n=" << n;
                 }
         }
     }
@@ -99,9 +101,10 @@ TEST(Ops, GemmEpilogueGatesByARelusOutput) {
     std::uniform_real_distribution<float> d(-1, 1);
     for (CpuLevel level : supported_levels()) {
         set_cpu_level(level);
+        for (auto [m, k] : {std::pair<int64_t, int64_t>{53, 100}, {8, 9}, {13, 40}})
         for (int64_t n : {1, 3, 40})
             for (bool pre_packed : {false, true}) {
-                const int64_t m = 53, k = 100, ldgate = m + 3;
+                const int64_t ldgate = m + 3;
                 std::vector<float> a(m * k), b(n * k), bias(m), gate(ldgate * n), c(m * n);
                 for (auto* v : {&a, &b, &bias, &gate})
                     for (float& x : *v) x = d(rng);
@@ -119,7 +122,7 @@ TEST(Ops, GemmEpilogueGatesByARelusOutput) {
                         double ref = bias[i];
                         for (int64_t p = 0; p < k; ++p) ref += double(a[i * k + p]) * b[j * k + p];
                         if (!(gate[j * ldgate + i] > 0.0f)) ref = 0.0;
-                        ASSERT_NEAR(c[j * m + i], ref, 1e-4) << cpu_level_name(level) << " n=" << n << " packed " << pre_packed;
+                        ASSERT_NEAR(c[j * m + i], ref, 1e-4) << cpu_level_name(level) << " m=" << m << " n=" << n << " packed " << pre_packed;
                     }
             }
     }
@@ -277,8 +280,8 @@ TEST(Ops, PrePackedWeightsGiveTheSameProduct) {
     std::uniform_real_distribution<float> d(-1, 1);
     for (CpuLevel level : supported_levels()) {
         set_cpu_level(level);
-        for (int64_t m : {1, 10, 16, 33, 500})
-            for (int64_t k : {7, 300, 784})
+        for (int64_t m : {1, 8, 10, 16, 33, 500})
+            for (int64_t k : {7, 72, 300, 784})
                 for (bool trans : {false, true}) {
                     const int64_t n = 37;
                     std::vector<float> a(m * k), b(n * k), bias(m);
