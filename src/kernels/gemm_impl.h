@@ -367,9 +367,9 @@ inline float finish(float x, const GemmArgs& g, int64_t i, int64_t j) {
 
 // Few columns, or few rows: packing would cost as much as the product itself, so take dot
 // products straight from the rows (a single image without packed weights; fc2's 10 classes).
-// A block of R <= 4 rows by NB columns, U vectors of the depth at a time: R * NB * U independent
+// A block of R <= 5 rows by NB columns, U vectors of the depth at a time: R * NB * U independent
 // FMA chains hide the FMA latency; each load of a row of A feeds NB columns, each load of a
-// column of B R rows. (4 x 4 x 1 on AVX-512; 4 x 2 x 1 with 16 registers, as fast as 4 x 1 x 2.)
+// column of B R rows. (R x 4 x 1 on AVX-512, R x 2 x 1 with 16 registers, as fast as R x 1 x 2.)
 template <int R, int NB, int U>
 void dots_block(const GemmArgs& g, int64_t i, int64_t j) {
     const int64_t tail = g.k % W;  // the last, partial vector of each row: masked loads
@@ -386,7 +386,7 @@ void dots_block(const GemmArgs& g, int64_t i, int64_t j) {
         V bv[NB];
 #pragma GCC unroll 4
         for (int q = 0; q < NB; ++q) bv[q] = load(b[q] + p);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
         for (int r = 0; r < R; ++r) {
             const V av = load(a[r] + p);
 #pragma GCC unroll 4
@@ -408,15 +408,21 @@ void dots_block(const GemmArgs& g, int64_t i, int64_t j) {
         }
 }
 
+// The rows in blocks of nearly equal height, at most kDotRows (m = 10: 5 + 5, not 4 + 4 + 2,
+// whose last block has too few FMA chains to hide their latency).
+constexpr int kDotRows = 5;
 template <int NB, int U>
 void dots_columns(const GemmArgs& g, int64_t j) {
+    const int64_t blocks = (g.m + kDotRows - 1) / kDotRows, base = g.m / blocks, taller = g.m % blocks;
     int64_t i = 0;
-    for (; i + 4 <= g.m; i += 4) dots_block<4, NB, U>(g, i, j);
-    switch (g.m - i) {
-        case 3: dots_block<3, NB, U>(g, i, j); break;
-        case 2: dots_block<2, NB, U>(g, i, j); break;
-        case 1: dots_block<1, NB, U>(g, i, j); break;
-        default: break;
+    for (int64_t b = 0; b < blocks; ++b) {
+        switch (base + (b < taller)) {
+            case 5: dots_block<5, NB, U>(g, i, j), i += 5; break;
+            case 4: dots_block<4, NB, U>(g, i, j), i += 4; break;
+            case 3: dots_block<3, NB, U>(g, i, j), i += 3; break;
+            case 2: dots_block<2, NB, U>(g, i, j), i += 2; break;
+            default: dots_block<1, NB, U>(g, i, j), i += 1; break;
+        }
     }
 }
 
