@@ -5,9 +5,9 @@
 # the web demo (its page is tested in headless Chromium), run ctest, then the unit tests built
 # for WebAssembly (scripts/test_wasm.sh). ctest also replays every fuzz target's seeds and
 # regression inputs and runs the limit, kill, full-disk and server load/abuse tests. The
-# sanitizer suites and the brief fuzz run are separate commands (.ci/run runs them after this
-# one): with them this suite would take longer than the 20 minutes it must stay in on 2 cores
-# (README, "Hardening").
+# sanitizer suites (scripts/test_sanitizers.sh) and fuzzing (scripts/fuzz.sh) are commands of
+# their own: with them this suite would take longer than the 20 minutes it must stay in on
+# 2 cores (README, "Hardening").
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 "$ROOT/scripts/install_deps.sh"

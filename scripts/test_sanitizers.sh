@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test suite under sanitizers (scripts/test.sh runs this after the Release suite):
+# The test suite under sanitizers (a command of its own, beside scripts/test.sh):
 #   1. the whole suite (unit, end-to-end, C API, fuzz seeds and regressions) built with
 #      AddressSanitizer + UndefinedBehaviorSanitizer: any report fails the test that made it;
 #   2. the tests of what runs on several threads (the thread pool, the executor, the session,
