@@ -11,6 +11,14 @@ namespace mn {
 
 enum class CpuLevel { Scalar = 0, Avx2 = 1, Avx512 = 2, WasmSimd = 3 };
 
+// A 64-bit hash of z (SplitMix64's finaliser), for counter-based random numbers: the dropout
+// kernel's masks and the trainer's shuffles and keys.
+constexpr uint64_t mix64(uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
 // C = A·Bᵀ in the layout of ggml's mul_mat, all f32:
 //   c(i, j) = sum_p a(i, p) * b(j, p) [+ bias[i]] [then relu], with
 //   a(i, p) = a[i*lda + p], b(j, p) = b[j*ldb + p], c(i, j) = c[j*ldc + i],  i < m, j < n, p < k,

@@ -90,12 +90,6 @@ void add(float* y, const float* a, const float* b, int64_t n) {
 
 // Counter-based dropout: element i is kept when a 24-bit hash of (key, first + i) is at or above
 // the threshold. Plain integer loops that the compiler vectorises (64-bit multiplies on AVX-512).
-inline uint64_t mix64(uint64_t z) {
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
 void dropout(const float* x, float* y, int64_t n, uint64_t key, uint64_t first, uint64_t threshold, float scale) {
     for (int64_t i = 0; i < n; ++i) {
         const bool keep = (mix64(key ^ mix64(first + static_cast<uint64_t>(i))) >> 40) >= threshold;

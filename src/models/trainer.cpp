@@ -8,16 +8,13 @@
 #include "engine/error.h"
 #include "engine/fusion.h"
 #include "engine/ops.h"
+#include "kernels/kernels.h"
 
 namespace mn {
 
 namespace {
-uint64_t mix64(uint64_t z) {
-    z += 0x9e3779b97f4a7c15ULL;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
+// SplitMix64: one step of its Weyl sequence, then its finaliser (kernels.h).
+uint64_t splitmix64(uint64_t z) { return mix64(z + 0x9e3779b97f4a7c15ULL); }
 }  // namespace
 
 int64_t train_count(int64_t total, double val_split) {
@@ -108,7 +105,7 @@ std::vector<int64_t> Trainer::epoch_order(int64_t epoch) const {
     std::vector<int64_t> order(static_cast<size_t>(n_train_));
     for (int64_t i = 0; i < n_train_; ++i) order[static_cast<size_t>(i)] = i;
     // Fisher-Yates with our own generator: the same order on every standard library.
-    std::mt19937_64 rng(mix64(config_.seed ^ mix64(static_cast<uint64_t>(epoch))));
+    std::mt19937_64 rng(splitmix64(config_.seed ^ splitmix64(static_cast<uint64_t>(epoch))));
     for (int64_t i = n_train_ - 1; i > 0; --i) {
         const int64_t j = static_cast<int64_t>(rng() % static_cast<uint64_t>(i + 1));
         std::swap(order[static_cast<size_t>(i)], order[static_cast<size_t>(j)]);
@@ -130,7 +127,7 @@ void Trainer::fill(const IdxImages& images, const IdxLabels& labels, const int64
             if (config_.augment_shift > 0) {
                 // A random translation, a function of (seed, step, slot): repeatable, and the same
                 // after a resume.
-                const uint64_t h = mix64(key ^ static_cast<uint64_t>(i));
+                const uint64_t h = splitmix64(key ^ static_cast<uint64_t>(i));
                 const int64_t span = 2 * config_.augment_shift + 1;
                 const int64_t dx = static_cast<int64_t>(h % span) - config_.augment_shift;
                 const int64_t dy = static_cast<int64_t>((h >> 32) % span) - config_.augment_shift;
@@ -166,8 +163,9 @@ void Trainer::add_gradients(float weight, bool first) {
 
 std::pair<double, int64_t> Trainer::step(const IdxImages& images, const IdxLabels& labels, const int64_t* indices,
                                          int64_t n) {
-    const uint64_t step_key = mix64(config_.seed ^ mix64(0xa0a0a0a0ULL + static_cast<uint64_t>(optimizer_.steps_taken())));
-    const uint64_t dropout_key = mix64(config_.seed ^ mix64(0x5eed0000ULL + static_cast<uint64_t>(optimizer_.steps_taken())));
+    const uint64_t steps_done = static_cast<uint64_t>(optimizer_.steps_taken());
+    const uint64_t step_key = splitmix64(config_.seed ^ splitmix64(0xa0a0a0a0ULL + steps_done));
+    const uint64_t dropout_key = splitmix64(config_.seed ^ splitmix64(0x5eed0000ULL + steps_done));
     double loss_sum = 0.0;
     int64_t correct = 0;
     // Micro-batch u takes images [u * micro_, ...) of the batch; its loss is the mean over its
@@ -175,9 +173,9 @@ std::pair<double, int64_t> Trainer::step(const IdxImages& images, const IdxLabel
     for (int64_t first = 0, u = 0; first < n; first += micro_, ++u) {
         const int64_t nu = std::min(micro_, n - first);
         // Pass 0 keeps the keys of a batch without micro-batches.
-        fill(images, labels, indices + first, nu, u == 0 ? step_key : mix64(step_key + static_cast<uint64_t>(u)));
+        fill(images, labels, indices + first, nu, u == 0 ? step_key : splitmix64(step_key + static_cast<uint64_t>(u)));
         if (nodes_.seed->data) {  // only networks with dropout read it
-            const uint64_t s = u == 0 ? dropout_key : mix64(dropout_key + static_cast<uint64_t>(u));
+            const uint64_t s = u == 0 ? dropout_key : splitmix64(dropout_key + static_cast<uint64_t>(u));
             static_cast<int32_t*>(nodes_.seed->data)[0] = static_cast<int32_t>(s);
             static_cast<int32_t*>(nodes_.seed->data)[1] = static_cast<int32_t>(s >> 32);
         }
