@@ -10,7 +10,7 @@ namespace mn {
 OptimizerKind parse_optimizer(const std::string& name) {
     if (name == "sgd") return OptimizerKind::Sgd;
     if (name == "adamw" || name == "adam") return OptimizerKind::AdamW;
-    throw Error("unknown optimizer '" + name + "' (expected sgd, adam or adamw)");
+    throw Error("unknown optimizer '" + printable(name) + "' (expected sgd, adam or adamw)");
 }
 
 const char* optimizer_name(OptimizerKind kind) { return kind == OptimizerKind::Sgd ? "sgd" : "adamw"; }
@@ -21,7 +21,7 @@ LrSchedule parse_schedule(const std::string& name) {
     if (name == "cosine") return LrSchedule::Cosine;
     if (name == "onecycle") return LrSchedule::OneCycle;
     if (name == "linear") return LrSchedule::Linear;
-    throw Error("unknown learning-rate schedule '" + name + "' (expected none, step, cosine, onecycle or linear)");
+    throw Error("unknown learning-rate schedule '" + printable(name) + "' (expected none, step, cosine, onecycle or linear)");
 }
 
 const char* schedule_name(LrSchedule s) {

@@ -31,6 +31,7 @@
 #pragma GCC diagnostic pop
 #include <stb_image_write.h>
 
+#include "engine/error.h"
 #include "io/mapped_file.h"
 #include "session/status.h"
 
@@ -49,13 +50,11 @@ std::string image_format(const uint8_t* d, size_t n) {
 
 namespace {
 
-// stb_image's reason for a failure, printable: for an unknown PNG chunk it quotes the chunk's
-// four bytes as they are in the file (any byte, a newline included).
-std::string printable(const char* reason) {
-    std::string s = reason ? reason : "unknown error";
-    for (char& c : s)
-        if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '?';
-    return s;
+// stb_image's reason for a failure: for an unknown PNG chunk it quotes the chunk's four bytes as
+// they are in the file (any byte, a newline included).
+std::string reason_of_stb() {
+    const char* reason = stbi_failure_reason();
+    return printable(reason ? reason : "unknown error");
 }
 
 // Unsigned integers of a file's headers, big- and little-endian.
@@ -201,7 +200,7 @@ DecodedImage decode_image(const uint8_t* data, size_t size) {
     if (img.format == "bmp") check_bmp(data, size);
     int w = 0, h = 0, ch = 0;
     if (!stbi_info_from_memory(data, len, &w, &h, &ch))
-        throw StatusError(Status::BadImage, "cannot read the " + img.format + " header: " + printable(stbi_failure_reason()));
+        throw StatusError(Status::BadImage, "cannot read the " + img.format + " header: " + reason_of_stb());
     if (over_pixel_limit(w, h)) throw StatusError(Status::ImageTooLarge, pixel_limit_message(w, h));
     // stb_image's PNM reader takes a header without digits as a 0x0 image (and then "decodes" it).
     if (w < 1 || h < 1 || ch < 1 || ch > 4)
@@ -209,7 +208,7 @@ DecodedImage decode_image(const uint8_t* data, size_t size) {
                                                 std::to_string(h) + " image with " + std::to_string(ch) + " channels");
     uint8_t* px = stbi_load_from_memory(data, len, &w, &h, &ch, 0);
     if (!px)
-        throw StatusError(Status::BadImage, "cannot decode the " + img.format + " image: " + printable(stbi_failure_reason()));
+        throw StatusError(Status::BadImage, "cannot decode the " + img.format + " image: " + reason_of_stb());
     img.pixels = std::shared_ptr<const uint8_t>(px, [](const uint8_t* p) { stbi_image_free(const_cast<uint8_t*>(p)); });
     if (w < 1 || h < 1 || ch < 1 || ch > 4) throw StatusError(Status::BadImage, "the " + img.format + " image decoded to no pixels");
     img.width = w;

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/error.h"
 #include "frontend/image_file.h"
 #include "frontend/prediction_json.h"
 #include "frontend/static_files.h"
@@ -206,7 +207,7 @@ Response ServeApi::predict(const Request& req) {
             } else if (type.empty() || type == "application/octet-stream") {
                 pixels.assign(body, body + req.body.size());
             } else {
-                return error(415, "unsupported content type '" + type +
+                return error(415, "unsupported content type '" + printable(type) +
                                       "': send an image, 784 raw bytes (application/octet-stream) or JSON");
             }
             if (pixels.size() != 784)
@@ -244,7 +245,7 @@ Response ServeApi::kserve(const Request& req) {
     const std::string action = rest.size() > name.size() ? rest.substr(name.size()) : "";
     size_t index = 0;
     const ServedModel* m = find_model(name, &index);
-    if (!m) return error(404, "no model '" + name + "'");
+    if (!m) return error(404, "no model '" + printable(name) + "'");
     if (action == "/infer") return req.method == "POST" ? infer(req, index) : method_not_allowed("POST");
     if (!get) return method_not_allowed("GET");
     if (action == "/ready") return json_response(200, {{"name", m->name}, {"ready", true}});

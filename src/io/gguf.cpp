@@ -65,25 +65,7 @@ uint64_t align_up(uint64_t x, uint64_t alignment) {
     return (x + alignment - 1) / alignment * alignment;
 }
 
-// Names and keys come from the file; make them safe to put on one line of an error message.
-std::string printable(std::string_view s) {
-    constexpr size_t kMaxShown = 80;
-    std::string out;
-    for (size_t i = 0; i < s.size() && i < kMaxShown; ++i) {
-        auto c = static_cast<unsigned char>(s[i]);
-        if (c >= 0x20 && c < 0x7f) {
-            out += static_cast<char>(c);
-        } else {
-            static const char* hex = "0123456789abcdef";
-            out += "\\x";
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        }
-    }
-    if (s.size() > kMaxShown) out += "...";
-    return out;
-}
-
+// Names and keys come from the file: quoted, made safe for one line of an error message.
 std::string quoted(std::string_view s) { return "'" + printable(s) + "'"; }
 
 // The shortest text that reads back as v.

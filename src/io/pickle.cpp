@@ -518,16 +518,6 @@ namespace {
 constexpr size_t kDescribeItems = 4;   // items shown per container
 constexpr size_t kDescribeText = 40;   // characters shown per string
 
-// Hostile text may be long or hold control bytes: keep a printable prefix.
-std::string printable(const std::string& s) {
-    std::string out;
-    for (size_t i = 0; i < s.size() && i < kDescribeText; ++i) {
-        unsigned char c = static_cast<unsigned char>(s[i]);
-        out += (c >= 0x20 && c < 0x7f && c != '\'') ? static_cast<char>(c) : '?';
-    }
-    return s.size() > kDescribeText ? out + "..." : out;
-}
-
 std::string describe_items(const std::vector<const PyValue*>& items, int depth) {
     std::string out;
     for (size_t i = 0; i < items.size(); ++i) {
@@ -551,9 +541,9 @@ std::string describe(const PyValue* v, int depth) {
             std::snprintf(buf, sizeof buf, "%g", v->real);
             return buf;
         }
-        case PyKind::Str: return "'" + printable(v->text) + "'";
-        case PyKind::Bytes: return "b'" + printable(v->text) + "'";
-        case PyKind::Global: return printable(v->text) + "." + printable(v->name);
+        case PyKind::Str: return "'" + printable(v->text, kDescribeText) + "'";
+        case PyKind::Bytes: return "b'" + printable(v->text, kDescribeText) + "'";
+        case PyKind::Global: return printable(v->text, kDescribeText) + "." + printable(v->name, kDescribeText);
         default: break;
     }
     if (depth <= 0) return "...";

@@ -93,7 +93,7 @@ CpuLevel parse_cpu_level(const std::string& name) {
     if (name == "avx2") return CpuLevel::Avx2;
     if (name == "avx512") return CpuLevel::Avx512;
     if (name == "wasm-simd") return CpuLevel::WasmSimd;
-    throw Error("unknown CPU level '" + name + "' (expected scalar, avx2, avx512 or wasm-simd)");
+    throw Error("unknown CPU level '" + printable(name) + "' (expected scalar, avx2, avx512 or wasm-simd)");
 }
 
 const char* cpu_level_name(CpuLevel level) {

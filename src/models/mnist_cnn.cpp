@@ -139,7 +139,7 @@ public:
         if (name.empty() || name == "seeds") return hparams({32, 64}, 0, 0.5f);
         if (name == "ggml") return hparams({8, 16}, 1, 0.0f);
         if (name == "fast") return hparams({8, 32}, 0, 0.0f, true);
-        throw Error("unknown mnist-cnn preset '" + name + "' (expected seeds, ggml or fast)");
+        throw Error("unknown mnist-cnn preset '" + printable(name) + "' (expected seeds, ggml or fast)");
     }
 
     Tensor* logits(Context& ctx, const Model& m, Tensor* images, const ForwardOptions& opt) const override {

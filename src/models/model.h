@@ -37,7 +37,7 @@ struct ParamSpec {
     int64_t ne[kMaxDims];
     int64_t fan_in;  // inputs feeding each output unit: sets the scale of the initial weights
     // A constant initial value instead (batch norm's scale 1, shift 0, running mean 0, variance 1).
-    std::optional<float> initial;
+    std::optional<float> initial = std::nullopt;
     bool state = false;  // not trained (kFlagState): updated by the ops that read it, no gradient
 };
 

@@ -108,7 +108,7 @@ Model load_torch(std::span<const uint8_t> file) {
         std::string name = arch.from_pytorch(a.name, ne);
         if (name.empty()) continue;
         check(!ne.empty() && ne.size() <= kMaxDims,
-              "tensor '" + a.name + "' has " + std::to_string(a.shape.size()) + " dimensions (1 to 4 supported)");
+              "tensor '" + printable(a.name) + "' has " + std::to_string(a.shape.size()) + " dimensions (1 to 4 supported)");
         bytes += Context::tensor_arena_bytes(DType::F32, int(ne.size()), ne.data());
         kept.push_back({std::move(name), std::move(ne), &a});
     }

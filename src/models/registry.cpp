@@ -22,7 +22,7 @@ const Architecture& find_architecture(const std::string& name) {
         if (a->name() == name) return *a;
     std::string known;
     for (const std::string& n : architecture_names()) known += (known.empty() ? "" : ", ") + n;
-    throw Error("unknown architecture '" + name + "' (known: " + known + ")");
+    throw Error("unknown architecture '" + printable(name) + "' (known: " + known + ")");
 }
 
 }  // namespace mn
