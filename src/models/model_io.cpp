@@ -40,14 +40,22 @@ Model model_from_gguf(const std::shared_ptr<const gguf::File>& file, const std::
     for (const auto& kv : file->kv())
         if (kv.first != "general.architecture" && kv.first != "general.alignment") m.metadata.push_back(kv);
     m.ctx = std::make_unique<Context>();
+    // Tensors whose data is not 8-byte aligned in memory (a file may ask for an alignment of 1 or
+    // 2, or a caller pass bytes at any address) are copied: the kernels load floats from it.
+    auto copies = std::make_shared<std::vector<std::vector<uint64_t>>>();
     for (const gguf::TensorInfo& info : file->tensors()) {
         if (!skip_prefix.empty() && info.name.rfind(skip_prefix, 0) == 0) continue;
         Tensor* t = m.ctx->new_tensor(info.type, info.n_dims, info.ne);
         t->data = const_cast<uint8_t*>(info.data);  // read-only map; weights are never written in place
+        if (reinterpret_cast<uintptr_t>(info.data) % alignof(uint64_t) != 0) {
+            std::vector<uint64_t>& copy = copies->emplace_back((t->nbytes() + 7) / 8);
+            std::memcpy(copy.data(), info.data, t->nbytes());
+            t->data = copy.data();
+        }
         t->set_name(info.name);
         m.params.push_back(t);
     }
-    m.backing = file;
+    m.backing = std::make_shared<std::pair<std::shared_ptr<const void>, std::shared_ptr<const void>>>(file, copies);
     return m;
 }
 
@@ -59,7 +67,7 @@ Model load_gguf(std::span<const uint8_t> bytes, std::shared_ptr<const void> owne
     auto file = std::make_shared<gguf::File>(gguf::File::from_memory(bytes.data(), bytes.size()));
     Model m = model_from_gguf(file, "optimizer.");
     m.backing = std::make_shared<std::pair<std::shared_ptr<const void>, std::shared_ptr<const void>>>(std::move(owner),
-                                                                                                   std::move(file));
+                                                                                                   std::move(m.backing));
     return m;
 }
 

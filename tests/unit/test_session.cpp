@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <thread>
 
 #include "models/model_io.h"
@@ -64,6 +65,23 @@ TEST(Session, GgufFromMemoryPredictsAsFromFile) {
         std::fill(bytes.begin(), bytes.end(), 0);  // the session holds its own copy
         expect_same(predict_first(from_file, set->images, 100), predict_first(from_memory, set->images, 100));
         EXPECT_EQ(from_memory.model().source_format, "gguf");
+    }
+}
+
+// Bytes at an odd address (a caller's buffer, or a file asking for an alignment of 1 or 2):
+// the weights are copied where they are not aligned, and predict as from the file.
+TEST(Session, GgufAtAnOddAddressPredictsAsFromFile) {
+    MNIST_TEST_SET_OR_SKIP(set);
+    for (const char* name : {"mnist-fc-f32.gguf", "mnist-cnn-f32.gguf"}) {
+        const Session from_file(mn::test::shipped_model(name));
+        const Bytes bytes = mn::test::read_file(mn::test::shipped_model(name));
+        auto buffer = std::make_shared<std::vector<uint8_t>>(bytes.size() + 1);
+        std::copy(bytes.begin(), bytes.end(), buffer->begin() + 1);
+        mn::Model model = mn::load_model({buffer->data() + 1, bytes.size()}, buffer);
+        for (const mn::Tensor* t : model.params)
+            EXPECT_EQ(reinterpret_cast<uintptr_t>(t->data) % alignof(float), 0u) << t->name;
+        const Session odd(std::move(model));
+        expect_same(predict_first(from_file, set->images, 100), predict_first(odd, set->images, 100));
     }
 }
 
