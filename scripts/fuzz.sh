@@ -7,7 +7,8 @@
 #   FUZZ_TARGETS="gguf zip"   only these targets
 #   FUZZ_JOBS=2               targets run side by side (default 1)
 #   FUZZ_WORK=DIR             corpora, logs and findings (default: build-asan/fuzz-work); findings
-#                             are DIR/findings/<target>/crash-*, leak-*, timeout-*, oom-*
+#                             are DIR/findings/<target>/crash-*, leak-*, timeout-*, oom-* (an
+#                             earlier run's are moved to DIR/earlier-findings/<target>/ first)
 # A finding is any crash, sanitizer report, leak, input taking over 10 s, or allocation over
 # 512 MB (or 2 GB of memory in all): each is fixed and its input committed as a regression.
 set -euo pipefail
@@ -26,6 +27,11 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 fuzz_one() {
   local t=$1
   mkdir -p "$WORK/corpus/$t" "$WORK/findings/$t" "$WORK/logs"
+  # What earlier runs found (fixed since, and kept as regressions) is not this run's finding.
+  if [ -n "$(ls -A "$WORK/findings/$t")" ]; then
+    mkdir -p "$WORK/earlier-findings/$t"
+    mv "$WORK/findings/$t"/* "$WORK/earlier-findings/$t/"
+  fi
   local dirs=("$WORK/corpus/$t" "$SEEDS/$t")
   [ -d "$ROOT/fuzz/regressions/$t" ] && dirs+=("$ROOT/fuzz/regressions/$t")
   "$BUILD/fuzz/fuzz_$t" -max_total_time="$SECONDS_EACH" -print_final_stats=1 -timeout=10 \
