@@ -55,6 +55,12 @@ decltype(auto) with_tile(int mv, F&& f) {
     return f(Tile<MN_GEMM_MV>{});
 }
 
+// The height MR of the tile for a product of m rows (also the kernel table's pack_a_grain: the
+// rows of one packed panel).
+int64_t pack_a_grain(int64_t m) {
+    return with_tile(tile_mv(m), [](auto t) { return int64_t(decltype(t)::MR); });
+}
+
 // ---- cache blocking --------------------------------------------------------------------------
 // Depths are at most KC_MAX deep (the zero masks have a bit per step: kMaskWords * 64).
 constexpr int64_t KC_MAX = 64 * kMaskWords;
@@ -564,7 +570,7 @@ void one_panel_product(const GemmArgs& g, void* workspace) {
     // A's columns: the panel packed ahead for the tile (tile_mv: one panel of MR rows, its k
     // blocks one after another, so one column every MR floats), or packed here.
     const float* pa = g.a_packed;
-    int64_t lda_packed = with_tile(tile_mv(g.m), [](auto t) { return int64_t(decltype(t)::MR); });
+    int64_t lda_packed = pack_a_grain(g.m);
     if (!pa) {
         float* packed = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(workspace) + 63) & ~uintptr_t(63));
         lda_packed = MV * VW;
@@ -577,12 +583,16 @@ void one_panel_product(const GemmArgs& g, void* workspace) {
     for (; j < g.n; ++j) one_panel_block<VW, MV, 1>(g, pa, lda_packed, j, ep);  // (B ends here)
 }
 
-// Whether g takes the one-panel path: rows in one tile, B's rows in memory, and A's columns small
-// enough to stay in half of L1 beside the B rows being read.
+// Whether an m x k A suits the one-panel path: its rows in one tile, its columns small enough to
+// stay in half of L1 beside the B rows being read.
+inline bool one_panel_fits(int64_t m, int64_t k) {
+    const int64_t mr = pack_a_grain(m);  // the tile's height
+    return W > 1 && m <= mr && k * mr * int64_t(sizeof(float)) <= cpu_caches().l1d / 2;
+}
+// Whether g takes it: also B's rows in memory, and A (if packed ahead) packed for these rows.
 inline bool one_panel(const GemmArgs& g) {
-    const int64_t mr = with_tile(tile_mv(g.m), [](auto t) { return int64_t(decltype(t)::MR); });
-    return W > 1 && g.m <= mr && !g.b_trans && !g.b_gather && (!g.a_packed || !g.a_packed_m || g.a_packed_m == g.m) &&
-           g.k * mr * int64_t(sizeof(float)) <= cpu_caches().l1d / 2;
+    return one_panel_fits(g.m, g.k) && !g.b_trans && !g.b_gather &&
+           (!g.a_packed || !g.a_packed_m || g.a_packed_m == g.m);
 }
 
 inline void run_one_panel(const GemmArgs& g, void* workspace) {
@@ -694,7 +704,7 @@ void gemm_tiled(const GemmArgs& g, void* workspace) {
 size_t gemm_workspace(int64_t m, int64_t n, int64_t k) {
     // Enough for any tile: the call may be a share of the rows of a product whose tile was chosen
     // by all of its rows (packed_a).
-    size_t bytes = static_cast<size_t>(one_panel_rows(m) * k) * sizeof(float) + 64;  // (one_panel_product)
+    size_t bytes = one_panel_fits(m, k) ? static_cast<size_t>(one_panel_rows(m) * k) * sizeof(float) + 64 : 0;
     for (int mv = 1; mv <= MN_GEMM_MV; ++mv)
         if (tile_exists(mv))
             bytes = std::max(bytes, with_tile(mv, [&](auto t) { return GemmScratch<decltype(t)>(m, n, k).bytes(); }));
@@ -708,10 +718,6 @@ size_t packed_a_floats(int64_t m, int64_t k) {
         return static_cast<size_t>(packed_masks_offset<T>(m, k) +
                                    blocks * (padded_rows<T>(m) / T::MR) * kMaskWords * 2);  // 2 floats a mask word
     });
-}
-
-int64_t pack_a_grain(int64_t m) {
-    return with_tile(tile_mv(m), [](auto t) { return int64_t(decltype(t)::MR); });
 }
 
 // Rows [row_begin, row_end) of A packed as packed_block and packed_block_masks read them.

@@ -27,14 +27,6 @@ constexpr int W = MN_VEC_FLOATS;
 #include "kernels/vec_impl.h"
 typedef Vec<W> V;  // one register of the level
 
-// x where gate > 0, else 0 (a relu's gradient, gated by the relu's output).
-template <int VW>
-inline Vec<VW> keep_where_positive(Vec<VW> x, Vec<VW> gate) {
-    if constexpr (VW == 1)
-        return gate > 0.0f ? x : 0.0f;
-    else
-        return gate > Vec<VW>{} ? x : Vec<VW>{};
-}
 // The sum of a vector's lanes, as a tree of halves (a chain of W - 1 adds would wait on each).
 inline float hsum(V v) {
 #if MN_VEC_FLOATS >= 8

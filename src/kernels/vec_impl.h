@@ -57,6 +57,15 @@ inline Vec<VW> relu_vec(Vec<VW> x) {
         return x > Vec<VW>{} ? x : Vec<VW>{};
 }
 
+// x where gate > 0, else 0 (a relu's gradient, gated by the relu's output).
+template <int VW>
+inline Vec<VW> keep_where_positive(Vec<VW> x, Vec<VW> gate) {
+    if constexpr (VW == 1)
+        return gate > 0.0f ? x : 0.0f;
+    else
+        return gate > Vec<VW>{} ? x : Vec<VW>{};
+}
+
 // The tile shape for m channels in vector lanes: vectors of the level's width if they divide m,
 // else of half of it, else single floats; up to 4 vectors (2 with 16 registers, to leave room
 // for the other side of the tile).
