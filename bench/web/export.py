@@ -70,7 +70,7 @@ def torch_model(t):
     else:
         c1, c2, flat = t["conv1.kernel"].shape[0], t["conv2.kernel"].shape[0], t["dense.weight"].shape[1]
         padding = next(p for p in (0, 1) if (((28 + 2 * p - 2) // 2 + 2 * p - 2) // 2) ** 2 * c2 == flat)
-        net = MnistCnn((c1, c2), padding, 0.0, t["dense.weight"].shape[0])
+        net = MnistCnn((c1, c2), padding, 0.0, n_classes=t["dense.weight"].shape[0])
         state = {"conv1.weight": t["conv1.kernel"], "conv1.bias": t["conv1.bias"].reshape(-1),
                  "conv2.weight": t["conv2.kernel"], "conv2.bias": t["conv2.bias"].reshape(-1),
                  "dense.weight": t["dense.weight"], "dense.bias": t["dense.bias"]}

@@ -42,6 +42,15 @@ size_t line_floats(size_t n) { return (n + 15) / 16 * 16; }
 
 size_t kernel_floats(const Tensor* kernel) { return static_cast<size_t>(kernel->nelements()); }
 
+// The kernel of conv_2d node t transformed for the Winograd convolution, when packed ahead for
+// this level (models/inference.cpp) and the node pools as that kernel needs; else null.
+const float* winograd_weights(const Tensor* t) {
+    const auto* packed = static_cast<const PackedMatrix*>(t->op_data);
+    if (!packed || packed->level != kernels().level || packed->winograd.empty() || params<Conv2dParams>(t).pool != 2)
+        return nullptr;
+    return packed->winograd.data();
+}
+
 }  // namespace
 
 // A max pooling that computes its convolution needs the convolution's scratch.
@@ -54,9 +63,10 @@ size_t forward_conv_2d_work_bytes(const Tensor* t, int /*nth*/) {
     switch (t->op) {
         case Op::Conv2d: {  // the packed kernel, the conv rows of a pooling window, the image scratch
             const ConvGather g = forward_gather(t);
+            const size_t image = winograd_weights(t) ? k.winograd_workspace(g, t->ne[0]) : k.conv_workspace(g);
             return (line_floats(kernel_floats(t->src[0])) + line_floats(size_t(pool_of(t) * g.ow * t->ne[0]))) *
                        sizeof(float) +
-                   k.conv_workspace(g);
+                   image;
         }
         case Op::Conv2dBackInput:
             return line_floats(kernel_floats(t->src[1])) * sizeof(float) + k.conv_workspace(back_input_gather(t));
@@ -97,6 +107,7 @@ void forward_conv_2d(const ComputeParams& p, Tensor* t) {
     ConvArgs a;
     float* ws = conv_args_of(p, t, a);
     a.pool = pool_of(t);
+    a.winograd = winograd_weights(t);
     if (a.pool > 1) {
         a.scratch = ws;
         ws += line_floats(size_t(a.pool * a.in.ow * a.m));

@@ -140,7 +140,7 @@ void conv_row(const ConvArgs& args, Tiles tiles, const TileSplit& split, int64_t
     }
 }
 
-void conv(const ConvArgs& args, void* workspace) {
+void conv_direct(const ConvArgs& args, void* workspace) {
     const ConvGather& g = args.in;
     const ConvShape shape = conv_shape(args.m);
     const auto tiles = tiles_for<ConvTileKernel>(shape);

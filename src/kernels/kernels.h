@@ -82,7 +82,14 @@ struct ConvArgs {
     int pool = 0;
     float* scratch = nullptr;
     float* pooled = nullptr;
+    // If set, a 3x3 kernel with pool 2 and no `pooled` (inference) runs by Winograd's F(2x2, 3x3)
+    // (kernels/conv_winograd_impl.h) on these weights (pack_winograd_weights), not `weights`.
+    const float* winograd = nullptr;
 };
+
+// Whether a convolution suits the Winograd kernel: 3x3, followed by 2x2 max pooling (each 2x2
+// tile of outputs is one window), and enough input channels for its transforms to pay.
+inline bool winograd_suits(int kw, int kh, int64_t c, int pool) { return kw == 3 && kh == 3 && pool == 2 && c >= 4; }
 
 // The kernel's gradient of a stride-1 convolution (kernels/conv_weight_grad_impl.h), summed over
 // images [image_begin, image_end) and added to dw[p * m + o], p = c + C*(kx + KW*ky):
@@ -116,6 +123,11 @@ struct KernelTable {
     // Scratch bytes per thread for conv() and conv_weight_grad() on images like `in`.
     size_t (*conv_workspace)(const ConvGather& in);
     void (*conv)(const ConvArgs& args, void* workspace);
+    // A 3x3 kernel [3, 3, C, M] transformed for the Winograd convolution (ConvArgs::winograd),
+    // and the scratch per thread that conv() then needs.
+    size_t (*winograd_packed_floats)(int64_t c, int64_t m);
+    void (*pack_winograd_weights)(const float* kernel, int64_t c, int64_t m, float* dst);
+    size_t (*winograd_workspace)(const ConvGather& in, int64_t m);
     void (*conv_weight_grad)(const ConvWeightGradArgs& args, void* workspace);
     // Max pooling of one output row of dense [C, W, H, N] activations: x points at the first of
     // the k input rows of its windows (rows of w pixels), y receives ow pixels; window k, stride s.
@@ -143,6 +155,7 @@ struct KernelTable {
 struct PackedMatrix {
     CpuLevel level;
     std::vector<float> data;
+    std::vector<float> winograd;  // a convolution kernel that suits it: also transformed for Winograd
 };
 
 // The data caches of this CPU in bytes, as the OS reports them (sensible defaults where it does

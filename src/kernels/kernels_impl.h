@@ -95,6 +95,7 @@ void relu(float* y, const float* x, int64_t n) {
 
 #include "kernels/pool_impl.h"
 #include "kernels/conv_direct_impl.h"
+#include "kernels/conv_winograd_impl.h"
 #include "kernels/conv_weight_grad_impl.h"
 #include "kernels/norm_impl.h"
 
@@ -113,6 +114,9 @@ const KernelTable& table() {
         .pack_conv_weights = pack_conv_weights,
         .conv_workspace = conv_workspace,
         .conv = conv,
+        .winograd_packed_floats = winograd_packed_floats,
+        .pack_winograd_weights = pack_winograd_weights,
+        .winograd_workspace = winograd_workspace,
         .conv_weight_grad = conv_weight_grad,
         .max_pool_row = max_pool_row,
         .max_pool_backward_row = max_pool_backward_row,

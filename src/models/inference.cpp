@@ -4,6 +4,7 @@
 
 #include "engine/error.h"
 #include "engine/fusion.h"
+#include "engine/op_params.h"
 #include "engine/ops.h"
 
 namespace mn {
@@ -39,7 +40,8 @@ Predictor::Predictor(const Model& model, int64_t batch, Executor& executor)
 }
 
 // Weights do not change while a Predictor lives: pack each weight matrix for the GEMM, and each
-// convolution kernel for the direct convolution, once instead of once per batch and thread.
+// convolution kernel for the direct convolution (and, where it suits, transformed for the
+// Winograd one), once instead of once per batch and thread.
 void Predictor::pack_weights() {
     const KernelTable& k = kernels();
     for (Tensor* node : g_.graph.nodes) {
@@ -52,6 +54,10 @@ void Predictor::pack_weights() {
             const int kw = static_cast<int>(w->ne[0]), kh = static_cast<int>(w->ne[1]);
             packed->data.resize(k.conv_packed_floats(w->ne[2], w->ne[3], kw, kh));
             k.pack_conv_weights(data, kw, kh, w->ne[2], w->ne[3], false, packed->data.data());
+            if (winograd_suits(kw, kh, w->ne[2], params<Conv2dParams>(node).pool)) {
+                packed->winograd.resize(k.winograd_packed_floats(w->ne[2], w->ne[3]));
+                k.pack_winograd_weights(data, w->ne[2], w->ne[3], packed->winograd.data());
+            }
         } else if (node->op == Op::MulMat && w->ne[2] == 1 && w->ne[3] == 1 &&
                    (w->nb[0] == sizeof(float) || w->nb[1] == sizeof(float))) {
             const bool trans = w->nb[0] != sizeof(float);

@@ -88,7 +88,7 @@ double tolerance(int64_t depth) { return 1e-4 * (1 + std::sqrt(double(depth))); 
 
 // conv() over rows [0, rows), in two calls splitting them unevenly as two threads would.
 void conv_in_two_calls(const KernelTable& kt, ConvArgs args, int64_t rows) {
-    std::vector<char> ws(kt.conv_workspace(args.in));
+    std::vector<char> ws(args.winograd ? kt.winograd_workspace(args.in, args.m) : kt.conv_workspace(args.in));
     for (auto [b, e] : {std::pair<int64_t, int64_t>{0, rows / 3}, {rows / 3, rows}}) {
         args.row_begin = b;
         args.row_end = e;
@@ -172,6 +172,56 @@ TEST(ConvKernels, PoolingConvolutionMatchesConvolutionThenPoolOnEveryLevel) {
                                     << " pool=" << pool;
                             }
             }
+    }
+}
+
+// The Winograd kernel (3x3, pool 2, inference) against the same reference: the models' layers
+// that suit it, odd widths (the last conv column and row dropped by the pooling), padding, channel
+// counts of no whole vector, blocks of tiles that span rows, and more tiles than one block holds.
+TEST(ConvKernels, WinogradConvolutionMatchesConvolutionThenPoolOnEveryLevel) {
+    const ConvCase cases[] = {
+        {8, 14, 14, 2, 16, 3, 1},   // ggml's small CNN, second layer
+        {32, 13, 13, 2, 64, 3, 0},  // the seeds' CNN, second layer
+        {5, 10, 7, 3, 12, 3, 0},    // 5 channels in, 12 out
+        {4, 9, 12, 1, 6, 3, 1},     // 6 channels out: no vector of 4 or more divides them
+        {7, 33, 21, 2, 24, 3, 1},   // 16 x 10 tiles per image: several blocks
+    };
+    LevelGuard guard;
+    std::mt19937 rng(5);
+    for (CpuLevel level : supported_levels()) {
+        set_cpu_level(level);
+        const KernelTable& kt = kernels();
+        for (const ConvCase& cc : cases) {
+            ASSERT_TRUE(winograd_suits(cc.k, cc.k, cc.c, 2));
+            const ConvData d = make_data(cc, rng);
+            const int64_t pw = d.ow / 2, ph = d.oh / 2;
+            std::vector<float> packed(kt.winograd_packed_floats(cc.c, cc.m));
+            kt.pack_winograd_weights(d.kernel.data(), cc.c, cc.m, packed.data());
+            for (bool relu : {false, true}) {
+                ConvArgs args;
+                args.in = gather(d.x.data(), cc.c, cc.w, cc.h, d.ow, d.oh, cc.k, cc.pad);
+                args.m = cc.m;
+                args.winograd = packed.data();
+                std::vector<float> y(static_cast<size_t>(cc.m * pw * ph * cc.n), NAN);
+                args.y = y.data();
+                args.ldy = cc.m;
+                args.bias = d.bias.data();
+                args.relu = relu;
+                args.pool = 2;
+                conv_in_two_calls(kt, args, ph * cc.n);
+                for (int64_t n = 0; n < cc.n; ++n)
+                    for (int64_t py = 0; py < ph; ++py)
+                        for (int64_t px = 0; px < pw; ++px)
+                            for (int64_t o = 0; o < cc.m; ++o) {
+                                double best = -1e30;
+                                for (int wy = 0; wy < 2; ++wy)
+                                    for (int wx = 0; wx < 2; ++wx) best = std::max(best, d.conv_at(n, 2 * px + wx, 2 * py + wy, o));
+                                if (relu) best = std::max(best, 0.0);
+                                ASSERT_NEAR(y[((n * ph + py) * pw + px) * cc.m + o], best, tolerance(cc.c * cc.k * cc.k))
+                                    << cpu_level_name(level) << " c=" << cc.c << " w=" << cc.w << " m=" << cc.m;
+                            }
+            }
+        }
     }
 }
 
