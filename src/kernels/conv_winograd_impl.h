@@ -92,10 +92,12 @@ inline void pool_tile(const float* mt, int64_t mstride, int64_t o, const float* 
 
 }  // namespace winograd
 
-// Scratch for one thread of conv() with args.winograd: the padded image copy, V and M of a block.
+// Scratch for one thread of conv() with args.winograd: the padded image copy (whole cache
+// lines, so that V after it stays aligned), V and M of a block.
+int64_t winograd_image_floats(const ConvGather& g) { return (static_cast<int64_t>(conv_image_floats(g)) + 15) / 16 * 16; }
 size_t winograd_workspace(const ConvGather& g, int64_t m) {
-    const int64_t image = (static_cast<int64_t>(conv_image_floats(g)) + 15) / 16 * 16;
-    return static_cast<size_t>(image + 16 * winograd::block_tiles(g.c, m) * (g.c + m)) * sizeof(float) + 64;
+    return static_cast<size_t>(winograd_image_floats(g) + 16 * winograd::block_tiles(g.c, m) * (g.c + m)) * sizeof(float) +
+           64;
 }
 
 // Pooled rows [row_begin, row_end) of a 3x3 convolution + relu + 2x2 max pooling (args.pool == 2,
@@ -105,7 +107,7 @@ void conv_winograd(const ConvArgs& args, void* workspace) {
     const int64_t c = g.c, m = args.m, pw = g.ow / 2, ph = g.oh / 2;
     const int64_t nt_max = winograd::block_tiles(c, m);
     float* image_ws = aligned_workspace(workspace);
-    float* v = image_ws + (static_cast<int64_t>(conv_image_floats(g)) + 15) / 16 * 16;
+    float* v = image_ws + winograd_image_floats(g);
     float* mx = v + 16 * nt_max * c;
     clear_padding(g, image_ws);
 

@@ -53,6 +53,13 @@ struct ConvData {
                     s += double(w(kx, ky, c, o)) * at(x, c, cc.c, ox + kx - cc.pad, oy + ky - cc.pad, n, cc.w, cc.h);
         return s;
     }
+    // The reference max over the pool x pool window at pooled pixel (px, py), clamped at 0 with relu.
+    double pooled_at(int64_t n, int64_t px, int64_t py, int64_t o, int pool, bool relu) const {
+        double best = -1e30;
+        for (int wy = 0; wy < pool; ++wy)
+            for (int wx = 0; wx < pool; ++wx) best = std::max(best, conv_at(n, px * pool + wx, py * pool + wy, o));
+        return relu ? std::max(best, 0.0) : best;
+    }
 };
 
 ConvData make_data(const ConvCase& cc, std::mt19937& rng) {
@@ -163,11 +170,8 @@ TEST(ConvKernels, PoolingConvolutionMatchesConvolutionThenPoolOnEveryLevel) {
                     for (int64_t py = 0; py < ph; ++py)
                         for (int64_t px = 0; px < pw; ++px)
                             for (int64_t o = 0; o < cc.m; ++o) {
-                                double best = -1e30;
-                                for (int wy = 0; wy < pool; ++wy)
-                                    for (int wx = 0; wx < pool; ++wx)
-                                        best = std::max(best, std::max(d.conv_at(n, px * pool + wx, py * pool + wy, o), 0.0));
-                                ASSERT_NEAR(y[((n * ph + py) * pw + px) * cc.m + o], best, tolerance(cc.c * cc.k * cc.k))
+                                ASSERT_NEAR(y[((n * ph + py) * pw + px) * cc.m + o], d.pooled_at(n, px, py, o, pool, true),
+                                            tolerance(cc.c * cc.k * cc.k))
                                     << cpu_level_name(level) << " c=" << cc.c << " w=" << cc.w << " m=" << cc.m
                                     << " pool=" << pool;
                             }
@@ -213,11 +217,8 @@ TEST(ConvKernels, WinogradConvolutionMatchesConvolutionThenPoolOnEveryLevel) {
                     for (int64_t py = 0; py < ph; ++py)
                         for (int64_t px = 0; px < pw; ++px)
                             for (int64_t o = 0; o < cc.m; ++o) {
-                                double best = -1e30;
-                                for (int wy = 0; wy < 2; ++wy)
-                                    for (int wx = 0; wx < 2; ++wx) best = std::max(best, d.conv_at(n, 2 * px + wx, 2 * py + wy, o));
-                                if (relu) best = std::max(best, 0.0);
-                                ASSERT_NEAR(y[((n * ph + py) * pw + px) * cc.m + o], best, tolerance(cc.c * cc.k * cc.k))
+                                ASSERT_NEAR(y[((n * ph + py) * pw + px) * cc.m + o], d.pooled_at(n, px, py, o, 2, relu),
+                                            tolerance(cc.c * cc.k * cc.k))
                                     << cpu_level_name(level) << " c=" << cc.c << " w=" << cc.w << " m=" << cc.m;
                             }
             }
