@@ -2,12 +2,14 @@
 # The browser benchmark: single-image and batch-100 latency of the shipped FC network and CNN
 # in our WebAssembly engine, ONNX Runtime Web and TensorFlow.js, in the same page of headless
 # Chromium (bench/web/: the page, its driver, the PyTorch export of the same weights).
-#   bench/web_bench.sh [ROUNDS]        prints the README's table; results in build-web/bench/
+#   bench/web_bench.sh [ROUNDS [QUERY]]   prints the README's table; results in build-web/bench/
+#   (QUERY is added to the page's query, e.g. '&libs=mnist.cpp' times our engine alone.)
 # Installs what it needs: the npm packages (pinned), the built site (scripts/build_web.sh).
 # Run it on a quiet machine: it times one thread.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 ROUNDS=${1:-15}
+QUERY=${2:-}
 OUT=${WEB_BUILD_DIR:-$ROOT/build-web}/bench
 NM=$ROOT/node_modules
 
@@ -35,5 +37,5 @@ for _ in $(seq 100); do
 done
 [ -n "$PORT" ] || { echo "web_bench: the static server did not start: $(cat "$OUT/server.log")" >&2; exit 1; }
 echo "web_bench: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) before"
-node "$ROOT/bench/web/run.mjs" "http://127.0.0.1:$PORT/bench/index.html?blocks=$ROUNDS" "$OUT/results.json"
+node "$ROOT/bench/web/run.mjs" "http://127.0.0.1:$PORT/bench/index.html?blocks=$ROUNDS$QUERY" "$OUT/results.json"
 echo "web_bench: load average $(cut -d' ' -f1-3 /proc/loadavg) after; raw results in $OUT/results.json"

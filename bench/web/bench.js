@@ -4,7 +4,8 @@
 // digits, at batch 1 and batch 100, one after another in rounds. Each library's argmax on the
 // first 100 test digits must equal PyTorch's. Time is measured over blocks of runs: without
 // cross-origin isolation performance.now() counts in steps of 0.1 ms.
-// Query: ?blocks=N (rounds, default 15) &block_ms=M (least length of a block, default 40).
+// Query: ?blocks=N (rounds, default 15) &block_ms=M (least length of a block, default 40)
+// &libs=A,B (only these libraries, by name: for a quick look at one; the table needs all three).
 import * as ort from "/ort/ort.wasm.min.mjs";
 
 const q = new URLSearchParams(location.search);
@@ -84,9 +85,11 @@ async function block(lib, batch, k) {
 
 const median = (a) => { const s = [...a].sort((x, y) => x - y); return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
 
+const only = q.get("libs") ? q.get("libs").split(",") : null;
 const configs = [];
 for (const stem of Object.keys(manifest))
   for (const [name, prepare] of Object.entries(libraries)) {
+    if (only && !only.includes(name)) continue;
     const lib = await prepare(stem);
     // The same answers as PyTorch on the checked digits, one at a time and as one batch.
     const one = [];

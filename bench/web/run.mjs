@@ -33,8 +33,10 @@ try {
   const models = [...new Set(r.rows.map((x) => x.model))];
   for (const model of models)
     for (const batch of [1, 100]) {
-      const us = libs.map((l) => r.rows.find((x) => x.model === model && x.library === l && x.batch === batch).medianUsPerImage);
-      console.log(`| \`${model}\` | ${batch} | ${us.map((u) => `${fmt(u)} µs`).join(" | ")} | ${(Math.min(us[1], us[2]) / us[0]).toFixed(1)}x |`);
+      // (A library left out by ?libs= shows as a dash, and then there is no ratio.)
+      const us = libs.map((l) => r.rows.find((x) => x.model === model && x.library === l && x.batch === batch)?.medianUsPerImage);
+      const ratio = us.every((u) => u !== undefined) ? `${(Math.min(us[1], us[2]) / us[0]).toFixed(1)}x` : "—";
+      console.log(`| \`${model}\` | ${batch} | ${us.map((u) => (u === undefined ? "—" : `${fmt(u)} µs`)).join(" | ")} | ${ratio} |`);
     }
   console.log(`(µs per image, median of ${r.rounds} blocks of at least ${r.blockMs} ms each; ${r.userAgent}; ` +
               `TensorFlow.js ${r.versions.tfjs} (${r.versions.tfjsBackend}), ONNX Runtime Web ${r.versions.ort}; ` +

@@ -363,12 +363,16 @@ void tile_kernel(int64_t kc, const uint64_t* mask, const float* pa, const float*
 }
 
 // ---- products with few columns -----------------------------------------------------------------
-inline float finish(float x, const GemmArgs& g, int64_t i, int64_t j) {
-    if (g.accumulate) x += g.c[j * g.ldc + i];
+// The epilogue after C's own value is in x: bias, relu, gate.
+inline float finish_summed(float x, const GemmArgs& g, int64_t i, int64_t j) {
     if (g.bias) x += g.bias[i];
     if (g.relu && x < 0.0f) x = 0.0f;
     if (g.gate && !(g.gate[j * g.ldgate + i] > 0.0f)) x = 0.0f;
     return x;
+}
+inline float finish(float x, const GemmArgs& g, int64_t i, int64_t j) {
+    if (g.accumulate) x += g.c[j * g.ldc + i];
+    return finish_summed(x, g, i, j);
 }
 
 // Few columns, or few rows: packing would cost as much as the product itself, so take dot
@@ -475,52 +479,69 @@ const PanelMask* packed_block_masks(const GemmArgs& g, int64_t pc, int64_t row) 
 // A few columns times a pre-packed A (one image through a layer of weights packed at load):
 // the packed panels are contiguous streams, and P panels at a time give P * MV independent
 // accumulators, enough to hide the FMA latency, while each broadcast of b feeds them all.
+// One call covers one k block of column j: the first block starts the sums (from C's value
+// when accumulating), the others add to the partial sums left in C (the same floats the
+// registers held, so the result is the same bits as one pass), and the last block applies the
+// epilogue. mask: the block's nonzero steps of b, or null for all of them.
+struct GemvBlock {
+    int64_t pc, kc;
+    bool first, last;
+    const uint64_t* mask;
+};
+
 template <class T, int P>
-void gemv_panels(const GemmArgs& g, int64_t j, int64_t i0) {
+void gemv_panels(const GemmArgs& g, int64_t j, int64_t i0, const GemvBlock& blk) {
     constexpr int MR = T::MR, MV = T::MV;
-    const float* b = g.b + j * g.ldb;
+    const float* b = g.b + j * g.ldb + blk.pc;
     float* c = g.c + j * g.ldc;
-    const int64_t kb = k_block<T>(g.k);
-    V acc[P][MV];
-    for (int q = 0; q < P; ++q)
-        for (int v = 0; v < MV; ++v) acc[q][v] = V{};
-    for (int64_t pc = 0; pc < g.k; pc += kb) {
-        const int64_t kc = std::min(kb, g.k - pc);
-        const float* pa = packed_block<T>(g, pc, i0, kc);
-        const auto step = [&](int64_t p) __attribute__((always_inline)) {
-            const V bv = splat_vec<W>(b[pc + p]);
-#pragma GCC unroll 4
-            for (int q = 0; q < P; ++q)
-#pragma GCC unroll 4
-                for (int v = 0; v < MV; ++v) acc[q][v] += load_vec<W>(pa + p * MR + q * kc * MR + v * W) * bv;
-        };
-        // An image is mostly zero pixels, a relu's output often too: skip the weights they
-        // would multiply (zero_mask_impl.h).
-        PanelMask mask;
-        if (worth_skipping(vector_mask(b + pc, kc, mask), kc))
-            for_each_step(mask, kc, step);
-        else
-            for (int64_t p = 0; p < kc; ++p) step(p);
-    }
+    const int64_t kc = blk.kc;
     float tile[MR];
+    V acc[P][MV];
+    for (int q = 0; q < P; ++q) {
+        const int64_t first = i0 + q * MR, rows = std::min<int64_t>(MR, g.m - first);
+        const bool from_c = !blk.first || g.accumulate;
+        for (int64_t r = 0; r < MR; ++r) tile[r] = from_c && r < rows ? c[first + r] : 0.0f;
+        for (int v = 0; v < MV; ++v) acc[q][v] = load_vec<W>(tile + v * W);
+    }
+    const float* pa = packed_block<T>(g, blk.pc, i0, kc);
+    const auto step = [&](int64_t p) __attribute__((always_inline)) {
+        const V bv = splat_vec<W>(b[p]);
+#pragma GCC unroll 4
+        for (int q = 0; q < P; ++q)
+#pragma GCC unroll 4
+            for (int v = 0; v < MV; ++v) acc[q][v] += load_vec<W>(pa + p * MR + q * kc * MR + v * W) * bv;
+    };
+    if (blk.mask)
+        for_each_step(blk.mask, kc, step);
+    else
+        for (int64_t p = 0; p < kc; ++p) step(p);
     for (int q = 0; q < P; ++q) {
         for (int v = 0; v < MV; ++v) store_vec<W>(tile + v * W, acc[q][v]);
         const int64_t first = i0 + q * MR, rows = std::min<int64_t>(MR, g.m - first);
-        for (int64_t r = 0; r < rows; ++r) c[first + r] = finish(tile[r], g, first + r, j);
+        for (int64_t r = 0; r < rows; ++r) c[first + r] = blk.last ? finish_summed(tile[r], g, first + r, j) : tile[r];
     }
 }
 
 template <class T>
 void gemv_packed(const GemmArgs& g) {
     constexpr int MR = T::MR;
+    const int64_t kb = k_block<T>(g.k);
     for (int64_t j = 0; j < g.n; ++j) {
-        int64_t i0 = 0;
-        for (; (g.m - i0 + MR - 1) / MR >= 4; i0 += 4 * MR) gemv_panels<T, 4>(g, j, i0);
-        switch ((g.m - i0 + MR - 1) / MR) {  // the panels left, the last one possibly partial
-            case 3: gemv_panels<T, 3>(g, j, i0); break;
-            case 2: gemv_panels<T, 2>(g, j, i0); break;
-            case 1: gemv_panels<T, 1>(g, j, i0); break;
-            default: break;
+        for (int64_t pc = 0; pc < g.k; pc += kb) {
+            const int64_t kc = std::min(kb, g.k - pc);
+            // An image is mostly zero pixels, a relu's output often too: skip the weights they
+            // would multiply (zero_mask_impl.h). One mask of the block serves all its panels.
+            PanelMask mask;
+            const bool skip = worth_skipping(vector_mask(g.b + j * g.ldb + pc, kc, mask), kc);
+            const GemvBlock blk{pc, kc, pc == 0, pc + kc == g.k, skip ? mask : nullptr};
+            int64_t i0 = 0;
+            for (; (g.m - i0 + MR - 1) / MR >= 4; i0 += 4 * MR) gemv_panels<T, 4>(g, j, i0, blk);
+            switch ((g.m - i0 + MR - 1) / MR) {  // the panels left, the last one possibly partial
+                case 3: gemv_panels<T, 3>(g, j, i0, blk); break;
+                case 2: gemv_panels<T, 2>(g, j, i0, blk); break;
+                case 1: gemv_panels<T, 1>(g, j, i0, blk); break;
+                default: break;
+            }
         }
     }
 }

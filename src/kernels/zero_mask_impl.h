@@ -52,14 +52,16 @@ inline void add_nonzero_bits(const float* x, int64_t kc, PanelMask mask) {
         const int64_t end = std::min<int64_t>(kc, p0 + 64);
         uint64_t bits = 0;
         int64_t p = p0;
-#if MN_VEC_FLOATS >= 8
-        // NEQ_UQ: nonzero or NaN; -0.0 compares equal to 0. The last, partial vector is read
-        // with its missing lanes as zeros, which set no bits.
+#if MN_VEC_FLOATS >= 8 || (MN_VEC_FLOATS == 4 && defined(__wasm_simd128__))
+        // Not equal (unordered): nonzero or NaN; -0.0 compares equal to 0. The last, partial
+        // vector is read with its missing lanes as zeros, which set no bits.
         const auto nonzero = [](V v) -> uint64_t {
 #if MN_VEC_FLOATS == 16
             return _mm512_cmp_ps_mask(reinterpret_cast<__m512>(v), _mm512_setzero_ps(), _CMP_NEQ_UQ);
-#else
+#elif MN_VEC_FLOATS == 8
             return unsigned(_mm256_movemask_ps(_mm256_cmp_ps(reinterpret_cast<__m256>(v), _mm256_setzero_ps(), _CMP_NEQ_UQ)));
+#else
+            return uint32_t(wasm_i32x4_bitmask(wasm_f32x4_ne(reinterpret_cast<v128_t>(v), wasm_f32x4_splat(0.0f))));
 #endif
         };
         for (; p + W <= end; p += W) bits |= nonzero(load_vec<W>(x + p)) << (p - p0);

@@ -84,7 +84,8 @@ TEST(ZeroSkipping, SparseOperandsMatchReferenceOnEveryLevel) {
     }
 }
 
-// One image-like column times packed weights, with bias and relu, on every level.
+// One image-like column times packed weights, with bias and relu, on every level; also added
+// to C (accumulate), over depths of one k block and of several (784: partial sums kept in C).
 TEST(ZeroSkipping, SparseColumnTimesPackedWeightsMatchesReference) {
     test::LevelGuard guard;
     std::mt19937 rng(22);
@@ -94,22 +95,27 @@ TEST(ZeroSkipping, SparseColumnTimesPackedWeightsMatchesReference) {
         const KernelTable& kt = kernels();
         for (int64_t m : {10, 33, 500})
             for (int64_t k : {7, 300, 784})
-                for (const Sparsity& sb : kPatterns) {
+                for (const Sparsity& sb : kPatterns)
+                for (bool accumulate : {false, true}) {
                     std::vector<float> a(static_cast<size_t>(m * k)), bias(static_cast<size_t>(m));
                     for (auto* v : {&a, &bias})
                         for (float& x : *v) x = d(rng);
                     const auto b = sparse_values(1, k, sb.steps, sb.values, rng);
                     std::vector<float> packed(kt.packed_a_floats(m, k));
                     kt.pack_a(a.data(), k, false, m, k, 0, m, packed.data());
-                    std::vector<float> c(static_cast<size_t>(m), NAN);
+                    const float c0 = accumulate ? 0.25f : NAN;
+                    std::vector<float> c(static_cast<size_t>(m), c0);
                     std::vector<uint8_t> ws(kt.gemm_workspace(m, 1, k));
-                    GemmArgs g{m, 1, k, a.data(), k, b.data(), k, c.data(), m, bias.data(), true};
+                    GemmArgs g{m, 1, k, a.data(), k, b.data(), k, c.data(), m, bias.data(), true, accumulate};
                     g.a_packed = packed.data();
                     kt.gemm(g, ws.data());
+                    const double before = accumulate ? c0 : 0.0;
                     for (int64_t i = 0; i < m; ++i)
-                        ASSERT_NEAR(c[static_cast<size_t>(i)], std::max(bias[static_cast<size_t>(i)] + reference(a, b, k, i, 0), 0.0),
+                        ASSERT_NEAR(c[static_cast<size_t>(i)],
+                                    std::max(before + bias[static_cast<size_t>(i)] + reference(a, b, k, i, 0), 0.0),
                                     1e-4 * std::sqrt(double(k)))
-                            << cpu_level_name(level) << " m=" << m << " k=" << k << " zero steps " << sb.steps;
+                            << cpu_level_name(level) << " m=" << m << " k=" << k << " zero steps " << sb.steps
+                            << " accumulate " << accumulate;
                 }
     }
 }
