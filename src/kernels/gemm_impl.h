@@ -363,16 +363,12 @@ void tile_kernel(int64_t kc, const uint64_t* mask, const float* pa, const float*
 }
 
 // ---- products with few columns -----------------------------------------------------------------
-// The epilogue after C's own value is in x: bias, relu, gate.
-inline float finish_summed(float x, const GemmArgs& g, int64_t i, int64_t j) {
+inline float finish(float x, const GemmArgs& g, int64_t i, int64_t j) {
+    if (g.accumulate) x += g.c[j * g.ldc + i];
     if (g.bias) x += g.bias[i];
     if (g.relu && x < 0.0f) x = 0.0f;
     if (g.gate && !(g.gate[j * g.ldgate + i] > 0.0f)) x = 0.0f;
     return x;
-}
-inline float finish(float x, const GemmArgs& g, int64_t i, int64_t j) {
-    if (g.accumulate) x += g.c[j * g.ldc + i];
-    return finish_summed(x, g, i, j);
 }
 
 // Few columns, or few rows: packing would cost as much as the product itself, so take dot
@@ -479,11 +475,11 @@ const PanelMask* packed_block_masks(const GemmArgs& g, int64_t pc, int64_t row) 
 // A few columns times a pre-packed A (one image through a layer of weights packed at load):
 // the packed panels are contiguous streams, and P panels at a time give P * MV independent
 // accumulators, enough to hide the FMA latency, while each broadcast of b feeds them all.
-// One call covers one k block of column j: the first block starts the sums (from C's value
-// when accumulating), the others add to the partial sums left in C (the same floats the
-// registers held, so the result is the same bits as one pass), and the last block applies the
-// epilogue. The block's steps are listed once for all its panels: the offset p * MR of each
-// step p taken in a panel, and b's value there (only the nonzero ones where skipping pays).
+// One call covers one k block of column j, with the tiled path's epilogue: the first block
+// stores its sums (added to C when accumulating), the others add theirs to what C holds, and
+// bias, relu and gate apply on the last. The block's steps are listed once for all its panels:
+// the offset p * MR of each step p taken in a panel, and b's value there (only the nonzero ones
+// where skipping pays).
 struct GemvBlock {
     int64_t pc, kc;
     bool first, last;
@@ -495,16 +491,10 @@ struct GemvBlock {
 template <class T, int P>
 void gemv_panels(const GemmArgs& g, int64_t j, int64_t i0, const GemvBlock& blk) {
     constexpr int MR = T::MR, MV = T::MV;
-    float* c = g.c + j * g.ldc;
     const int64_t panel = blk.kc * MR;  // floats from one panel to the next
-    float tile[MR];
-    V acc[P][MV];
-    for (int q = 0; q < P; ++q) {
-        const int64_t first = i0 + q * MR, rows = std::min<int64_t>(MR, g.m - first);
-        const bool from_c = !blk.first || g.accumulate;
-        for (int64_t r = 0; r < MR; ++r) tile[r] = from_c && r < rows ? c[first + r] : 0.0f;
-        for (int v = 0; v < MV; ++v) acc[q][v] = load_vec<W>(tile + v * W);
-    }
+    V acc[P][1][MV];                    // P panels of one column
+    for (int q = 0; q < P; ++q)
+        for (int v = 0; v < MV; ++v) acc[q][0][v] = V{};
     const float* pa = packed_block<T>(g, blk.pc, i0, blk.kc);
     for (int64_t s = 0; s < blk.steps; ++s) {
         const V bv = splat_vec<W>(blk.values[s]);
@@ -512,12 +502,13 @@ void gemv_panels(const GemmArgs& g, int64_t j, int64_t i0, const GemvBlock& blk)
 #pragma GCC unroll 4
         for (int q = 0; q < P; ++q)
 #pragma GCC unroll 4
-            for (int v = 0; v < MV; ++v) acc[q][v] += load_vec<W>(ap + q * panel + v * W) * bv;
+            for (int v = 0; v < MV; ++v) acc[q][0][v] += load_vec<W>(ap + q * panel + v * W) * bv;
     }
     for (int q = 0; q < P; ++q) {
-        for (int v = 0; v < MV; ++v) store_vec<W>(tile + v * W, acc[q][v]);
-        const int64_t first = i0 + q * MR, rows = std::min<int64_t>(MR, g.m - first);
-        for (int64_t r = 0; r < rows; ++r) c[first + r] = blk.last ? finish_summed(tile[r], g, first + r, j) : tile[r];
+        const int64_t first = i0 + q * MR;
+        const Epilogue ep{g.accumulate || !blk.first, blk.last && g.bias ? g.bias + first : nullptr, blk.last && g.relu,
+                          blk.last && g.gate ? g.gate + j * g.ldgate + first : nullptr, g.ldgate};
+        store_tile<W, MV, 1>(acc[q], g.c + j * g.ldc + first, g.ldc, std::min<int64_t>(MR, g.m - first), 1, ep);
     }
 }
 
