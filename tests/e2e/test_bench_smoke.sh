@@ -2,7 +2,8 @@
 # The benchmark scripts, in a tiny run (no timing is checked): bench/gemm.py makes its tables with
 # OpenBLAS's kernel named, bench/compare.py its table with PyTorch's BLAS named, both with
 # OpenBLAS's overrides unset for the peers' processes only; against the reference BLAS
-# compare.py prints no ratio.
+# compare.py prints no ratio. bench/web/export.py (the browser benchmark's peer models) writes
+# both shipped models for ONNX Runtime Web and TensorFlow.js, with PyTorch's predictions.
 . "$(dirname "$0")/lib.sh"
 need_data
 /usr/bin/python3 -c "import torch" 2>/dev/null || skip "python3-torch is not installed (scripts/install_deps.sh installs it)"
@@ -46,4 +47,31 @@ fi
 rc=0
 /usr/bin/python3 "$SRC/bench/compare.py" --ggml-bin "$TMP/nowhere" --jobs fc-eval > /dev/null 2> "$TMP/err" || rc=$?
 [ "$rc" != 0 ] && grep -q 'no mnist-eval' "$TMP/err" || fail "compare.py accepted a --ggml-bin without ggml's tools"
+# export.py: the ONNX files, the raw weights in TensorFlow.js's layouts (checked by running the FC
+# network from them in numpy: the same argmax as PyTorch's), and PyTorch reading the digits.
+/usr/bin/python3 "$SRC/bench/web/export.py" "$TMP/exported" "$DATA" "$SRC/models/mnist-fc-f32.gguf" \
+  "$SRC/models/mnist-cnn-f32.gguf" | tee "$TMP/export" || fail "export.py failed"
+/usr/bin/python3 - "$TMP/exported" "$DATA" <<'PY' || fail "export.py wrote a wrong manifest, ONNX file or weights"
+import json, os, sys
+import numpy as np
+out = sys.argv[1]
+m = json.load(open(os.path.join(out, "models.json")))
+assert sorted(m) == ["mnist-cnn-f32", "mnist-fc-f32"], sorted(m)
+for stem, parameters in (("mnist-fc-f32", 397510), ("mnist-cnn-f32", 34826)):
+    e = m[stem]
+    assert os.path.getsize(os.path.join(out, e["onnx"])) > 4 * parameters, f"{stem}: the ONNX file is short"
+    blob = np.fromfile(os.path.join(out, e["weights"]), np.float32)
+    assert blob.size == parameters, (stem, blob.size)
+    assert len(e["torch_argmax"]) == 100 and set(e["torch_argmax"]) <= set(range(10)), stem
+fc = m["mnist-fc-f32"]
+blob = np.fromfile(os.path.join(out, fc["weights"]), np.float32)
+w = {t["name"]: blob[t["offset"]:t["offset"] + int(np.prod(t["shape"]))].reshape(t["shape"]) for t in fc["tensors"]}
+raw = open(os.path.join(sys.argv[2], "t10k-images-idx3-ubyte"), "rb").read()
+x = np.frombuffer(raw, np.uint8, 100 * 784, 16).reshape(100, 784).astype(np.float32) / 255
+h = np.maximum(x @ w["fc1.weight"] + w["fc1.bias"], 0)  # [in, out] layouts, as TensorFlow.js reads them
+assert (h @ w["fc2.weight"] + w["fc2.bias"]).argmax(1).tolist() == fc["torch_argmax"], "TF.js weights differ from PyTorch"
+PY
+grep -Eq '^export: mnist-cnn-f32: .* reads (9[5-9]|100) of the first 100 test digits right' "$TMP/export" ||
+  fail "PyTorch did not read the test digits with the exported CNN"
+
 echo "benchmark scripts: ok"
