@@ -22,7 +22,9 @@ TEST(OpTable, EveryOpIsDefinedOnce) {
         const bool computes_nothing = op == Op::None || d.view;
         EXPECT_EQ(d.forward == nullptr, computes_nothing) << d.name;
         EXPECT_NE(d.gradient, nullptr) << d.name << ": give a rule or not_differentiable";
-        if (computes_nothing) EXPECT_EQ(d.work_bytes, nullptr) << d.name;
+        if (computes_nothing) {
+            EXPECT_EQ(d.work_bytes, nullptr) << d.name;
+        }
     }
 }
 
