@@ -472,8 +472,8 @@ const PanelMask* packed_block_masks(const GemmArgs& g, int64_t pc, int64_t row) 
                            g.a_packed_row + row);
 }
 
-// A few columns times a pre-packed A (one image through a layer of weights packed at load):
-// the packed panels are contiguous streams, and P panels at a time give P * MV independent
+// Columns times a pre-packed A, one column at a time (one image through a layer of weights
+// packed at load, or a batch where columns_apart_pay): the packed panels are contiguous streams, and P panels at a time give P * MV independent
 // accumulators, enough to hide the FMA latency, while each broadcast of b feeds them all.
 // One call covers one k block of column j, with the tiled path's epilogue: the first block
 // stores its sums (added to C when accumulating), the others add theirs to what C holds, and
@@ -553,7 +553,7 @@ void gemv_packed(const GemmArgs& g) {
 // Counted in operations per step: the tile's MV loads, NR broadcasts and MV * NR multiply-adds
 // cover NR columns; a column alone costs MV loads, MV multiply-adds and about one more for the
 // bookkeeping. That count decides only without FMA (WASM, scalar), where arithmetic is the
-// cost: at batch 100 of the FC network in Chromium, 11 against 18 us an image. With FMA the
+// cost: at batch 100 of the FC network in Chromium, 12 against 18 us an image. With FMA the
 // tile wins even so (AVX-512: 4.1 against 6.2 us an image), because column by column reads
 // the weights from L2 again for each column.
 template <class T>
