@@ -11,8 +11,9 @@ Each job runs for every side, alternating, --runs times; the table gives medians
   process  the whole process from start to exit, as a user waits for it (start-up, imports,
            reading the model and the data included).
 PyTorch's process runs with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (so OpenBLAS picks its
-kernel for this CPU), and the table says which BLAS and kernel it used. Against the reference
-BLAS no ratio is printed: install libopenblas0-pthread (bench/run.sh does).
+kernel for this CPU) and on OpenBLAS's OpenMP build (bench/machine.py), and the table says which
+BLAS, kernel and threading it used. Against anything less (the reference BLAS, OpenBLAS's pthread
+build) no ratio is printed: install libopenblas0-openmp (bench/run.sh and scripts/install_deps.sh do).
 
 Needs a Release build (scripts/build.sh), the data (scripts/fetch_data.sh) and Debian's
 python3-torch; run it with /usr/bin/python3. Training jobs take minutes each: pick jobs with --jobs.
@@ -218,14 +219,21 @@ def main():
 
     blas, _ = run([PY, os.path.join(ROOT, "bench", "torch_jobs.py"), "blas"], s.peer)
     kind = re.search(r"kind=(\S+)", blas).group(1)
-    fair = kind in ("openblas", "mkl")
+    threads = re.search(r"threads=(\S+)", blas).group(1)
+    # At its best: OpenBLAS's OpenMP build, which shares PyTorch's threads (bench/machine.py), or MKL.
+    fair = kind == "mkl" or (kind == "openblas" and threads == "openmp")
     header = [f"machine: {machine.cpu()}",
               f"PyTorch: {blas.strip()} (OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset for its process; "
               f"glibc malloc keeping freed memory: {' '.join(k + '=' + v for k, v in machine.MALLOC_REUSE.items())}; "
               "eval and latency on the faster of its convolution paths, oneDNN or its own)"]
-    if not fair:
-        header.append("PyTorch runs on the reference BLAS here, not at its best: no ratios are printed against it "
-                      "(install libopenblas0-pthread: bench/run.sh does)")
+    if kind == "openblas" and not fair:
+        header.append(f"PyTorch runs on OpenBLAS's build with threads={threads} here, not at its best (only the "
+                      "OpenMP build shares PyTorch's threads; the pthread build's own threads oversubscribe the "
+                      "cores): no ratios are printed against it "
+                      "(install libopenblas0-openmp: bench/run.sh and scripts/install_deps.sh do)")
+    elif not fair:
+        header.append(f"PyTorch runs on the {kind} BLAS here, not at its best: no ratios are printed against it "
+                      "(install libopenblas0-openmp: bench/run.sh and scripts/install_deps.sh do)")
     if a.ggml_bin:
         header.append(f"ggml: {a.ggml_bin} (its own thread choice; its eval time is the one pass it times itself)")
     print("\n".join(header), file=sys.stderr, flush=True)

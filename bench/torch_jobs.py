@@ -6,7 +6,8 @@ usage: torch_jobs.py eval MODEL.gguf DATA_DIR --batch B --threads T [--passes P]
        torch_jobs.py latency MODEL.gguf DATA_DIR --threads T [--images N]
            -> "us=<per image, median of 5 blocks of N images after a warm-up block>"
        torch_jobs.py blas
-           -> "torch=<version> blas=<library file> kind=<openblas|reference|mkl|other> core=<OpenBLAS kernel>"
+           -> "torch=<version> blas=<library file> kind=<openblas|reference|mkl|other> core=<OpenBLAS kernel>
+              threads=<OpenBLAS's threading: openmp|pthreads|none>"
 Reads GGUF v3 with a few lines of struct (f32 tensors), builds the network the file describes
 (mnist-fc, or mnist-cnn with its channels and padding) and runs it under torch.no_grad().
 """
@@ -115,17 +116,19 @@ def blas_in_use():
     libc.dladdr.argtypes = [ctypes.c_void_p, ctypes.POINTER(_DlInfo)]
     libc.dladdr(ctypes.cast(handle.sgemm_, ctypes.c_void_p), ctypes.byref(info))
     path = os.path.realpath(info.dli_fname.decode())
-    kind, core = "other", "-"
+    kind, core, threads = "other", "-", "-"
     try:
         lib = ctypes.CDLL(path)
         lib.openblas_get_corename.restype = ctypes.c_char_p
         kind, core = "openblas", lib.openblas_get_corename().decode()
+        # how the build threads (its pthread build starts threads of its own beside PyTorch's)
+        threads = {0: "none", 1: "pthreads", 2: "openmp"}.get(lib.openblas_get_parallel(), "?")
     except AttributeError:
         if "/blas/" in path:
             kind = "reference"  # Debian's netlib libblas3
         elif "mkl" in path:
             kind = "mkl"
-    return f"torch={torch.__version__} blas={path} kind={kind} core={core}"
+    return f"torch={torch.__version__} blas={path} kind={kind} core={core} threads={threads}"
 
 
 def fastest_backend(timed):

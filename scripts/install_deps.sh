@@ -9,6 +9,7 @@ PACKAGES=(
   g++ cmake make               # build
   libgtest-dev                 # unit tests
   libbenchmark-dev libopenblas-dev   # bench/bench_kernels (built with the tests: its smoke test)
+  libopenblas0-openmp          # PyTorch's BLAS at its best in bench/compare.py (shares its OpenMP threads)
   libblas3                     # the reference BLAS, to test that the benchmarks refuse to compare with it
   python3 python3-numpy python3-torch   # tools/train_*.py, state_dict fixtures, benchmarks
   libstb-dev                   # image files for `mnist predict` / `mnist serve` (stb_image)

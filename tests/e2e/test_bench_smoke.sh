@@ -29,7 +29,8 @@ grep -Eq '^\| 10 x 500 x 500, fc2 batch 500 \| 1 \| [0-9.]+ ms \| [0-9.]+ ms \| 
 OPENBLAS_CORETYPE=Prescott /usr/bin/python3 "$SRC/bench/compare.py" --mnist-bin "$BIN" --jobs fc-eval --runs 1 --passes 1 \
   > "$TMP/cmp" 2>/dev/null || fail "compare.py failed"
 cat "$TMP/cmp"
-grep -q '^PyTorch: torch=.* kind=openblas core=[A-Za-z0-9]' "$TMP/cmp" || fail "compare.py does not name PyTorch's BLAS"
+grep -q '^PyTorch: torch=.* kind=openblas core=[A-Za-z0-9]* threads=openmp' "$TMP/cmp" ||
+  fail "compare.py does not name PyTorch's BLAS, or it is not OpenBLAS's OpenMP build"
 grep -q 'core=Prescott' "$TMP/cmp" && fail "compare.py let OPENBLAS_CORETYPE through to PyTorch"
 grep -Eq '^\| FC eval.* \| [0-9.]+x \| [0-9.]+ s \| [0-9.]+ s \| [0-9.]+x \|' "$TMP/cmp" || fail "compare.py made no row with ratios"
 
@@ -42,6 +43,16 @@ if [ -e "$REF/libblas.so.3" ]; then
   grep -q 'no ratios are printed' "$TMP/ref" || fail "compare.py does not say why there are no ratios"
   grep '^| FC eval' "$TMP/ref" | grep -Eq '[0-9.]+x' && fail "compare.py printed a ratio against the reference BLAS"
   echo "reference BLAS: no ratios, as it should"
+fi
+# On OpenBLAS's pthread build (Debian's default), whose threads oversubscribe PyTorch's: no ratio.
+PTHREAD=/usr/lib/x86_64-linux-gnu/openblas-pthread
+if [ -e "$PTHREAD/libblas.so.3" ]; then
+  LD_LIBRARY_PATH=$PTHREAD /usr/bin/python3 "$SRC/bench/compare.py" --mnist-bin "$BIN" --jobs fc-eval --runs 1 --passes 1 \
+    > "$TMP/pthread" 2>/dev/null || fail "compare.py failed on OpenBLAS's pthread build"
+  grep -q 'threads=pthreads' "$TMP/pthread" || fail "compare.py did not see OpenBLAS's pthread build: $(cat "$TMP/pthread")"
+  grep -q 'no ratios are printed' "$TMP/pthread" || fail "compare.py does not say why there are no ratios"
+  grep '^| FC eval' "$TMP/pthread" | grep -Eq '[0-9.]+x' && fail "compare.py printed a ratio against OpenBLAS's pthread build"
+  echo "OpenBLAS's pthread build: no ratios, as it should"
 fi
 
 rc=0
