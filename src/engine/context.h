@@ -29,8 +29,6 @@ public:
 
     std::deque<Tensor>& tensors() { return tensors_; }
     const std::deque<Tensor>& tensors() const { return tensors_; }
-    size_t arena_used() const { return used_; }
-    size_t arena_size() const { return size_; }
 
     // Bytes of arena a contiguous tensor of this shape needs, including alignment padding.
     static size_t tensor_arena_bytes(DType type, int n_dims, const int64_t* ne);

@@ -253,7 +253,7 @@ void pack_gather(const ConvGather& g, int64_t j0, int64_t p0, int64_t nc, int64_
 
 // ---- the register tile -----------------------------------------------------------------------
 struct Epilogue {
-    bool accumulate;  // add to what C holds
+    bool accumulate;  // add to what C holds: the sums of the k blocks before
     const float* bias;  // applied on the last k block only
     bool relu;
     const float* gate;  // the tile's corner in GemmArgs::gate, or null; last k block only
@@ -364,7 +364,6 @@ void tile_kernel(int64_t kc, const uint64_t* mask, const float* pa, const float*
 
 // ---- products with few columns -----------------------------------------------------------------
 inline float finish(float x, const GemmArgs& g, int64_t i, int64_t j) {
-    if (g.accumulate) x += g.c[j * g.ldc + i];
     if (g.bias) x += g.bias[i];
     if (g.relu && x < 0.0f) x = 0.0f;
     if (g.gate && !(g.gate[j * g.ldgate + i] > 0.0f)) x = 0.0f;
@@ -476,8 +475,8 @@ const PanelMask* packed_block_masks(const GemmArgs& g, int64_t pc, int64_t row) 
 // packed at load, or a batch where columns_apart_pay): the packed panels are contiguous streams, and P panels at a time give P * MV independent
 // accumulators, enough to hide the FMA latency, while each broadcast of b feeds them all.
 // One call covers one k block of column j, with the tiled path's epilogue: the first block
-// stores its sums (added to C when accumulating), the others add theirs to what C holds, and
-// bias, relu and gate apply on the last. The block's steps are listed once for all its panels:
+// stores its sums, the others add theirs to what C holds, and bias, relu and gate apply on the
+// last. The block's steps are listed once for all its panels:
 // the offset p * MR of each step p taken in a panel, and b's value there (only the nonzero ones
 // where skipping pays).
 struct GemvBlock {
@@ -506,7 +505,7 @@ void gemv_panels(const GemmArgs& g, int64_t j, int64_t i0, const GemvBlock& blk)
     }
     for (int q = 0; q < P; ++q) {
         const int64_t first = i0 + q * MR;
-        const Epilogue ep{g.accumulate || !blk.first, blk.last && g.bias ? g.bias + first : nullptr, blk.last && g.relu,
+        const Epilogue ep{!blk.first, blk.last && g.bias ? g.bias + first : nullptr, blk.last && g.relu,
                           blk.last && g.gate ? g.gate + j * g.ldgate + first : nullptr, g.ldgate};
         store_tile<W, MV, 1>(acc[q], g.c + j * g.ldc + first, g.ldc, std::min<int64_t>(MR, g.m - first), 1, ep);
     }
@@ -634,7 +633,7 @@ void one_panel_product(const GemmArgs& g, void* workspace) {
         pack_panels<MV * VW>(g.a, g.lda, g.a_trans, g.m, g.k, packed, nullptr);
         pa = packed;
     }
-    const Epilogue ep{g.accumulate, g.bias, g.relu, g.gate, g.ldgate};
+    const Epilogue ep{false, g.bias, g.relu, g.gate, g.ldgate};
     int64_t j = 0;
     for (; j + NB <= g.n; j += NB) one_panel_block<VW, MV, NB>(g, pa, lda_packed, j, ep);
     for (; j < g.n; ++j) one_panel_block<VW, MV, 1>(g, pa, lda_packed, j, ep);  // (B ends here)
@@ -713,7 +712,7 @@ void gemm_tiled(const GemmArgs& g, void* workspace) {
         for (int64_t pc = 0; pc < g.k; pc += kb) {
             const int64_t kc = std::min(kb, g.k - pc);
             const bool last_k = pc + kc == g.k;
-            const Epilogue ep{g.accumulate || pc > 0, last_k ? g.bias : nullptr, last_k && g.relu,
+            const Epilogue ep{pc > 0, last_k ? g.bias : nullptr, last_k && g.relu,
                               last_k ? g.gate : nullptr, g.ldgate};
             if (g.b_gather) {
                 pack_gather<NR>(*g.b_gather, g.b_first_column + jc, pc, nc, kc, s.packed_b, skip_zeros ? s.b_masks : nullptr);

@@ -46,7 +46,6 @@ struct GemmArgs {
     int64_t ldc = 0;
     const float* bias = nullptr;  // m values, or null
     bool relu = false;
-    bool accumulate = false;      // c += A·Bᵀ instead of c = A·Bᵀ (bias and relu still apply last)
     bool a_trans = false;
     bool b_trans = false;
     const ConvGather* b_gather = nullptr;  // if set, B comes from an image (b, ldb, b_trans unused)
