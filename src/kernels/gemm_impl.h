@@ -581,17 +581,15 @@ bool columns_apart_pay(const GemmArgs& g) {
 #endif
 }
 
-// ---- products of a few row panels ------------------------------------------------------------
-// A product whose rows fit one tile, or a few tiles whose A stays in L1 (a convolution's 8 to 32
-// output channels over every pixel of a batch, as a GEMM), meets each column of B once, so
-// packing B would copy it for one or two uses, at about the cost of the product itself when the
-// depth is small (9 taps). The tiles read B's rows where they lie instead, NB columns at a time,
-// each row panel of A in turn while those columns stay in L1; A's columns (MV vectors of VW
-// floats per step of the depth, packed once per call) stay in L1 too. On AVX-512, 8 rows or
-// fewer take 256-bit vectors, so that no lane is idle. The sum runs over the depth in order, as
-// in the tiled path (whose one k block these depths are).
+// ---- products of one row panel -------------------------------------------------------------
+// A product whose rows fit one tile (a convolution's 8 or 16 output channels over every pixel of
+// a batch, as a GEMM) meets each column of B once, so packing B would copy it for one use, at
+// about the cost of the product itself when the depth is small (9 taps). The tile reads B's rows
+// where they lie instead, NB columns at a time, while A's columns (MV vectors of VW floats per
+// step of the depth, packed once per call) stay in L1. On AVX-512, 8 rows or fewer take 256-bit
+// vectors, so that no lane is idle. The sum runs over the depth in order, as in the tiled path.
 template <int VW, int MV, int NB>
-void panel_block(const GemmArgs& g, const float* pa, int64_t lda_packed, int64_t r0, int64_t j, const Epilogue& ep) {
+void one_panel_block(const GemmArgs& g, const float* pa, int64_t lda_packed, int64_t j, const Epilogue& ep) {
     Vec<VW> acc[NB][MV];
 #pragma GCC unroll 32
     for (int q = 0; q < NB; ++q)
@@ -610,28 +608,23 @@ void panel_block(const GemmArgs& g, const float* pa, int64_t lda_packed, int64_t
         }
     }
     Epilogue at = ep;
-    if (at.bias) at.bias += r0;
-    if (at.gate) at.gate += j * at.ldgate + r0;
-    store_tile<VW, MV, NB>(acc, g.c + j * g.ldc + r0, g.ldc, std::min<int64_t>(g.m - r0, MV * VW), NB, at);
+    if (at.gate) at.gate += j * at.ldgate;
+    store_tile<VW, MV, NB>(acc, g.c + j * g.ldc, g.ldc, g.m, NB, at);
 }
 
-// The vectors of the path for m rows: width (the level's, or half of it on AVX-512 for 8 rows or
-// fewer), count per panel, and the rows of all panels. Rows of one tile take one panel as tall
-// as they need; more rows, panels of the tile's height.
-inline int panel_width(int64_t m) { return W == 16 && m <= 8 ? 8 : W; }
-inline int panel_vectors(int64_t m) {
-    return m <= pack_a_grain(m) ? int((m + panel_width(m) - 1) / panel_width(m)) : tile_mv(m);
-}
-inline int64_t panels_rows(int64_t m) {
-    const int64_t r = panel_width(m) * panel_vectors(m);
-    return (m + r - 1) / r * r;
+// The vectors of the one-panel path for m rows: width (the level's, or half of it on AVX-512 for
+// 8 rows or fewer) and count. Products of more rows than the tallest tile take the tiled path.
+inline int one_panel_width(int64_t m) { return W == 16 && m <= 8 ? 8 : W; }
+inline int64_t one_panel_rows(int64_t m) {
+    const int64_t vw = one_panel_width(m);
+    return (m + vw - 1) / vw * vw;
 }
 
 template <int VW, int MV>
-void few_panels_product(const GemmArgs& g, void* workspace) {
+void one_panel_product(const GemmArgs& g, void* workspace) {
     constexpr int NB = kAccumulators / MV;  // the level's accumulators, as in every tile
-    // A's columns: the panels packed ahead for the tile (tile_mv: panels of MR rows, in one k
-    // block, so one column every MR floats and a panel every MR * k), or packed here.
+    // A's columns: the panel packed ahead for the tile (tile_mv: one panel of MR rows, its k
+    // blocks one after another, so one column every MR floats), or packed here.
     const float* pa = g.a_packed;
     int64_t lda_packed = pack_a_grain(g.m);
     if (!pa) {
@@ -642,38 +635,34 @@ void few_panels_product(const GemmArgs& g, void* workspace) {
     }
     const Epilogue ep{false, g.bias, g.relu, g.gate, g.ldgate};
     int64_t j = 0;
-    for (; j + NB <= g.n; j += NB)
-        for (int64_t r = 0; r < g.m; r += MV * VW) panel_block<VW, MV, NB>(g, pa + r * g.k, lda_packed, r, j, ep);
-    for (; j < g.n; ++j)  // (B ends here)
-        for (int64_t r = 0; r < g.m; r += MV * VW) panel_block<VW, MV, 1>(g, pa + r * g.k, lda_packed, r, j, ep);
+    for (; j + NB <= g.n; j += NB) one_panel_block<VW, MV, NB>(g, pa, lda_packed, j, ep);
+    for (; j < g.n; ++j) one_panel_block<VW, MV, 1>(g, pa, lda_packed, j, ep);  // (B ends here)
 }
 
-// Whether an m x k A suits the path: all its panels small enough to stay in half of L1 beside
-// the B rows being read, and (with more than one panel) in one k block of the tiled path, so
-// that the sums run in the same order and A packed ahead is laid out panel after panel.
-inline bool few_panels_fit(int64_t m, int64_t k) {
+// Whether an m x k A suits the one-panel path: its rows in one tile, its columns small enough to
+// stay in half of L1 beside the B rows being read.
+inline bool one_panel_fits(int64_t m, int64_t k) {
     const int64_t mr = pack_a_grain(m);  // the tile's height
-    if (m <= mr) return W > 1 && k * mr * int64_t(sizeof(float)) <= cpu_caches().l1d / 2;
-    return W > 1 && panels_rows(m) * k * int64_t(sizeof(float)) <= cpu_caches().l1d / 2 &&
-           with_tile(tile_mv(m), [&](auto t) { return k <= k_block<decltype(t)>(k); });
+    return W > 1 && m <= mr && k * mr * int64_t(sizeof(float)) <= cpu_caches().l1d / 2;
 }
 // Whether g takes it: also B's rows in memory, and A (if packed ahead) packed for these rows.
-inline bool few_panels(const GemmArgs& g) {
-    return few_panels_fit(g.m, g.k) && !g.b_trans && !g.b_gather &&
+inline bool one_panel(const GemmArgs& g) {
+    return one_panel_fits(g.m, g.k) && !g.b_trans && !g.b_gather &&
            (!g.a_packed || !g.a_packed_m || g.a_packed_m == g.m);
 }
 
-inline void run_few_panels(const GemmArgs& g, void* workspace) {
-    const int mv = panel_vectors(g.m);
+inline void run_one_panel(const GemmArgs& g, void* workspace) {
+    const int vw = one_panel_width(g.m);
+    const int mv = int(one_panel_rows(g.m) / vw);
     if constexpr (W == 16) {
-        if (panel_width(g.m) == 8) return few_panels_product<8, 1>(g, workspace);
+        if (vw == 8) return one_panel_product<8, 1>(g, workspace);
     }
-    if (mv == 1) return few_panels_product<W, 1>(g, workspace);
+    if (mv == 1) return one_panel_product<W, 1>(g, workspace);
     if constexpr (tile_exists(2))
-        if (mv == 2) return few_panels_product<W, 2>(g, workspace);
+        if (mv == 2) return one_panel_product<W, 2>(g, workspace);
     if constexpr (tile_exists(3))
-        if (mv == 3) return few_panels_product<W, 3>(g, workspace);
-    few_panels_product<W, MN_GEMM_MV>(g, workspace);
+        if (mv == 3) return one_panel_product<W, 3>(g, workspace);
+    one_panel_product<W, MN_GEMM_MV>(g, workspace);
 }
 
 // ---- the blocked product -------------------------------------------------------------------
@@ -782,7 +771,7 @@ void gemm_tiled(const GemmArgs& g, void* workspace) {
 size_t gemm_workspace(int64_t m, int64_t n, int64_t k) {
     // Enough for any tile: the call may be a share of the rows of a product whose tile was chosen
     // by all of its rows (packed_a).
-    size_t bytes = few_panels_fit(m, k) ? static_cast<size_t>(panels_rows(m) * k) * sizeof(float) + 64 : 0;
+    size_t bytes = one_panel_fits(m, k) ? static_cast<size_t>(one_panel_rows(m) * k) * sizeof(float) + 64 : 0;
     for (int mv = 1; mv <= MN_GEMM_MV; ++mv)
         if (tile_exists(mv))
             bytes = std::max(bytes, with_tile(mv, [&](auto t) { return GemmScratch<decltype(t)>(m, n, k).bytes(); }));
@@ -833,8 +822,8 @@ void gemm(const GemmArgs& g, void* workspace) {
         gemm_by_dots(g);
         return;
     }
-    if (few_panels(g)) {
-        run_few_panels(g, workspace);
+    if (one_panel(g)) {
+        run_one_panel(g, workspace);
         return;
     }
     with_tile(mv, [&](auto t) { gemm_tiled<decltype(t)>(g, workspace); });
