@@ -666,17 +666,6 @@ inline void run_one_panel(const GemmArgs& g, void* workspace) {
 }
 
 // ---- the blocked product -------------------------------------------------------------------
-// The size of the blocks that cut `total` rows (or columns) into as few blocks of about `most`
-// as cover it, of equal size rounded up to `grain` (a register tile's side). Not blocks of
-// `most` and a thin rest: with 1024 columns, 6-wide panels and room for 512 columns, 510 + 510
-// + 4 would sweep all of A a third time for 4 columns. A block may exceed `most` by less than
-// a grain.
-inline int64_t balanced_block(int64_t total, int64_t most, int64_t grain) {
-    const int64_t blocks = std::max<int64_t>((total + std::max<int64_t>(most, 1) - 1) / std::max<int64_t>(most, 1), 1);
-    const int64_t size = (total + blocks - 1) / blocks;
-    return std::max<int64_t>((size + grain - 1) / grain, 1) * grain;
-}
-
 // Scratch of one call: the packed A block, the packed B block, and a zero mask per panel of each.
 template <class T>
 struct GemmScratch {
@@ -689,8 +678,8 @@ struct GemmScratch {
     GemmScratch(int64_t m, int64_t n, int64_t k, void* workspace = nullptr) {
         const Blocking& bl = blocking<T>();
         kc = std::max<int64_t>(k_block<T>(k), 1);
-        mc = balanced_block(m, bl.a_floats / kc, T::MR);
-        nc = balanced_block(n, bl.b_floats / kc, T::NR);
+        mc = std::min(padded_rows<T>(m), std::max<int64_t>(bl.a_floats / kc / T::MR, 1) * T::MR);
+        nc = std::min((n + T::NR - 1) / T::NR * T::NR, std::max<int64_t>(bl.b_floats / kc / T::NR, 1) * T::NR);
         // Without a workspace (asked only for bytes()) the pointers stay null: arithmetic on a
         // null pointer is undefined behaviour (UBSan reports it).
         packed_a = packed_b = nullptr;
