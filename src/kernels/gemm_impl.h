@@ -666,6 +666,26 @@ inline void run_one_panel(const GemmArgs& g, void* workspace) {
 }
 
 // ---- the blocked product -------------------------------------------------------------------
+// The size of the blocks that cut `total` rows (or columns) into as few blocks of about `most`
+// as cover it, of equal size rounded up to `grain` (a register tile's side). Not blocks of
+// `most` and a thin rest: with 1024 columns, 6-wide panels and room for 512 columns, 510 + 510
+// + 4 would sweep all of A a third time for 4 columns. A block may exceed `most` by less than
+// a grain.
+inline int64_t balanced_block(int64_t total, int64_t most, int64_t grain) {
+    most = std::max<int64_t>(most, 1);
+    const int64_t blocks = std::max<int64_t>((total + most - 1) / most, 1);
+    const int64_t size = (total + blocks - 1) / blocks;
+    return std::max<int64_t>((size + grain - 1) / grain, 1) * grain;
+}
+// The largest balanced_block(t, most, grain) of any t <= total. balanced_block itself is not
+// monotone (a total just past `most` gets two half blocks), but a workspace sized for one
+// thread's share must hold the blocks of every smaller share (forward_mul_mat sizes it by the
+// first, largest share).
+inline int64_t balanced_block_bound(int64_t total, int64_t most, int64_t grain) {
+    const int64_t size = std::max<int64_t>(std::min(total, std::max<int64_t>(most, 1)), 1);
+    return (size + grain - 1) / grain * grain;
+}
+
 // Scratch of one call: the packed A block, the packed B block, and a zero mask per panel of each.
 template <class T>
 struct GemmScratch {
@@ -675,16 +695,12 @@ struct GemmScratch {
     PanelMask* a_masks;
     PanelMask* b_masks;
 
-    GemmScratch(int64_t m, int64_t n, int64_t k, void* workspace = nullptr) {
+    // workspace: bytes(m, n, k) of them, or of a larger shape's.
+    GemmScratch(int64_t m, int64_t n, int64_t k, void* workspace) {
         const Blocking& bl = blocking<T>();
         kc = std::max<int64_t>(k_block<T>(k), 1);
-        mc = std::min(padded_rows<T>(m), std::max<int64_t>(bl.a_floats / kc / T::MR, 1) * T::MR);
-        nc = std::min((n + T::NR - 1) / T::NR * T::NR, std::max<int64_t>(bl.b_floats / kc / T::NR, 1) * T::NR);
-        // Without a workspace (asked only for bytes()) the pointers stay null: arithmetic on a
-        // null pointer is undefined behaviour (UBSan reports it).
-        packed_a = packed_b = nullptr;
-        a_masks = b_masks = nullptr;
-        if (!workspace) return;
+        mc = balanced_block(m, bl.a_floats / kc, T::MR);
+        nc = balanced_block(n, bl.b_floats / kc, T::NR);
         char* ws = reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(workspace) + 63) & ~uintptr_t(63));
         packed_a = reinterpret_cast<float*>(ws);
         packed_b = packed_a + mc * kc;
@@ -692,7 +708,12 @@ struct GemmScratch {
         a_masks = reinterpret_cast<PanelMask*>((reinterpret_cast<uintptr_t>(packed_b + nc * kc) + 7) & ~uintptr_t(7));
         b_masks = a_masks + mc / T::MR;
     }
-    size_t bytes() const {
+    // Bytes for this shape and every smaller one (see balanced_block_bound).
+    static size_t bytes(int64_t m, int64_t n, int64_t k) {
+        const Blocking& bl = blocking<T>();
+        const int64_t kc = std::max<int64_t>(k_block<T>(k), 1);
+        const int64_t mc = balanced_block_bound(m, bl.a_floats / kc, T::MR);
+        const int64_t nc = balanced_block_bound(n, bl.b_floats / kc, T::NR);
         return static_cast<size_t>((mc + nc) * kc) * sizeof(float) +
                static_cast<size_t>(mc / T::MR + nc / T::NR) * sizeof(PanelMask) + 64 + 8;
     }
@@ -763,7 +784,7 @@ size_t gemm_workspace(int64_t m, int64_t n, int64_t k) {
     size_t bytes = one_panel_fits(m, k) ? static_cast<size_t>(one_panel_rows(m) * k) * sizeof(float) + 64 : 0;
     for (int mv = 1; mv <= MN_GEMM_MV; ++mv)
         if (tile_exists(mv))
-            bytes = std::max(bytes, with_tile(mv, [&](auto t) { return GemmScratch<decltype(t)>(m, n, k).bytes(); }));
+            bytes = std::max(bytes, with_tile(mv, [&](auto t) { return GemmScratch<decltype(t)>::bytes(m, n, k); }));
     return bytes;
 }
 

@@ -68,6 +68,32 @@ TEST(Ops, MulMatMatchesReferenceAtOddSizesOnEveryLevel) {
     }
 }
 
+// Threads that share a product's columns (or rows) each get the scratch of the first, largest
+// share (engine/forward_mul_mat.cpp), so no smaller share may need more. Blocks of equal size
+// are not monotone in the total (one just past a block's room gets two half blocks); the
+// workspace must be. Across the block boundaries of this CPU's caches, every level.
+TEST(Ops, GemmWorkspaceNeverShrinksAsTheShapeGrows) {
+    LevelGuard guard;
+    for (CpuLevel level : supported_levels()) {
+        set_cpu_level(level);
+        const KernelTable& kt = kernels();
+        for (int64_t k : {1, 9, 33, 300, 784, 4000}) {
+            size_t previous = 0;
+            for (int64_t n = 1; n <= 40'000; ++n) {
+                const size_t bytes = kt.gemm_workspace(97, n, k);
+                ASSERT_GE(bytes, previous) << cpu_level_name(level) << " n=" << n << " k=" << k;
+                previous = bytes;
+            }
+            previous = 0;
+            for (int64_t m = 1; m <= 5'000; ++m) {
+                const size_t bytes = kt.gemm_workspace(m, 97, k);
+                ASSERT_GE(bytes, previous) << cpu_level_name(level) << " m=" << m << " k=" << k;
+                previous = bytes;
+            }
+        }
+    }
+}
+
 // Whatever C held before is overwritten.
 TEST(Ops, GemmEpilogueAddsBiasAndAppliesRelu) {
     LevelGuard guard;
