@@ -88,7 +88,8 @@ def main():
             if ours and ob:
                 rows.append(f"| {labels[f'BM_mul_mat_images/threads2/{i}']} | {ours:.3f} ms | {ob:.3f} ms | {ob / ours:.2f}x |")
         tables.append(("first layer's products on real test images (zero skipping), 2 threads",
-                       "| product | mnist.cpp | OpenBLAS | ratio |\n|---|---|---|---|\n" + "\n".join(rows)))
+                       "| product | mnist.cpp | OpenBLAS | ratio |\n|---|---|---|---|\n" + "\n".join(rows) if rows else
+                       "(not run: no MNIST test images in data/mnist; scripts/fetch_data.sh fetches them)"))
         rows = []
         for i, gemm_index in enumerate(("3", "4", "5", "6")):
             ours, ob = t.get(f"BM_conv_2d/threads2/{i}"), t.get(f"BM_openblas/threads2/{gemm_index}")
