@@ -121,6 +121,71 @@ void BM_conv_2d(benchmark::State& state, int threads) {
     set_flops(state, s);
 }
 
+// A 3x3 convolution + relu + 2x2 max pooling as inference runs it, one thread, by the direct
+// kernel (winograd = false) or by Winograd's F(2x2, 3x3) (kernels/conv_winograd_impl.h): the
+// measurement behind winograd_suits. Layers: kConvLayers' second layers, plus one between them.
+struct PoolLayer {
+    int64_t c, w;
+    int pad;
+    int64_t m, batch;
+    const char* what;
+};
+const PoolLayer kPoolLayers[] = {
+    {32, 13, 0, 64, 128, "seeds conv2 batch 128"},
+    {16, 14, 1, 32, 500, "16 -> 32 channels, 14x14, batch 500"},
+    {8, 14, 1, 16, 500, "ggml conv2 batch 500"},
+};
+
+void BM_conv_pool(benchmark::State& state, mn::CpuLevel level, bool winograd) {
+    const PoolLayer& l = kPoolLayers[state.range(0)];
+    if (!mn::cpu_level_supported(level)) {
+        state.SkipWithError("CPU level not supported here");
+        return;
+    }
+    mn::set_cpu_level(level);
+    const mn::KernelTable& kt = mn::kernels();
+    const auto kernel = random_vector(size_t(9 * l.c * l.m), 1), x = random_vector(size_t(l.c * l.w * l.w * l.batch), 2),
+               bias = random_vector(size_t(l.m), 3);
+    mn::ConvArgs args;
+    mn::ConvGather& g = args.in;
+    g.x = x.data();
+    g.c = l.c;
+    g.w = g.h = l.w;
+    g.sx = l.c;
+    g.sy = l.c * l.w;
+    g.sn = l.c * l.w * l.w;
+    g.ow = g.oh = l.w + 2 * l.pad - 2;
+    g.kw = g.kh = 3;
+    g.pad = l.pad;
+    const int64_t pw = g.ow / 2, ph = g.oh / 2;
+    std::vector<float> packed, scratch(size_t(2 * g.ow * l.m)), y(size_t(l.m * pw * ph * l.batch));
+    if (winograd) {
+        packed.resize(kt.winograd_packed_floats(l.c, l.m));
+        kt.pack_winograd_weights(kernel.data(), l.c, l.m, packed.data());
+        args.winograd = packed.data();
+    } else {
+        packed.resize(kt.conv_packed_floats(l.c, l.m, 3, 3));
+        kt.pack_conv_weights(kernel.data(), 3, 3, l.c, l.m, false, packed.data());
+        args.weights = packed.data();
+        args.scratch = scratch.data();
+    }
+    std::vector<char> ws(winograd ? kt.winograd_workspace(g, l.m) : kt.conv_workspace(g));
+    args.m = l.m;
+    args.y = y.data();
+    args.ldy = l.m;
+    args.bias = bias.data();
+    args.relu = true;
+    args.pool = 2;
+    args.row_begin = 0;
+    args.row_end = ph * l.batch;
+    for (auto _ : state) {
+        kt.conv(args, ws.data());
+        benchmark::DoNotOptimize(y.data());
+    }
+    state.SetLabel(l.what);
+    mn::set_cpu_level(mn::detect_cpu_level());
+}
+
 // The first FC layer's two big products on real MNIST test images (81% zero pixels), where the
 // GEMM skips the steps of the depth whose values are all zero (kernels/zero_mask_impl.h):
 // 0: forward, weights x images; 1: weight gradient, imagesᵀ x (dense) output gradient.
@@ -221,6 +286,10 @@ BENCHMARK_CAPTURE(BM_openblas, threads1, 1)->Apply(shapes);
 BENCHMARK_CAPTURE(BM_mul_mat, avx512_threads1, mn::CpuLevel::Avx512, 1)->Apply(shapes);
 BENCHMARK_CAPTURE(BM_mul_mat, avx2_threads1, mn::CpuLevel::Avx2, 1)->Apply(shapes);
 BENCHMARK_CAPTURE(BM_conv_2d, threads2, 2)->Apply(conv_layers);
+BENCHMARK_CAPTURE(BM_conv_pool, avx512_direct, mn::CpuLevel::Avx512, false)->DenseRange(0, 2)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_conv_pool, avx512_winograd, mn::CpuLevel::Avx512, true)->DenseRange(0, 2)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_conv_pool, avx2_direct, mn::CpuLevel::Avx2, false)->DenseRange(0, 2)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_conv_pool, avx2_winograd, mn::CpuLevel::Avx2, true)->DenseRange(0, 2)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_mul_mat_images, threads2, 2)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_openblas_images, threads2, 2)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 

@@ -16,6 +16,17 @@
 // transforms (additions only) whose cost is over C and M, not over C · M. The pooled value is
 // relu(max of Y + bias): bias is per channel and relu is monotone, so both commute with max.
 
+// Whether a convolution suits this kernel: 3x3, followed by 2x2 max pooling (each 2x2 tile of
+// outputs is one pooling window), 4 channels in or more, and two vectors of channels out or more.
+// The last is measured (bench_kernels' BM_conv_pool, Zen 5, one thread, 2026-12-03): with one
+// vector (8 -> 16 channels under AVX-512) the 16 products, of depth 8 and one vector wide, do not
+// pay for the transforms (1.38 ms against the direct kernel's 1.30); with two (the same layer
+// under AVX2: 1.70 against 2.20; 16 -> 32 under AVX-512: 3.04 against 4.00) or more (the seeds'
+// 32 -> 64: 1.23 against 2.19) they do.
+bool winograd_suits(int kw, int kh, int64_t c, int64_t m, int pool) {
+    return kw == 3 && kh == 3 && pool == 2 && c >= 4 && m >= 2 * W;
+}
+
 // Transformed weights: 16 matrices [m x c], each packed as the kernel of a 1x1 convolution
 // (pack_conv_weights: panels of MR output channels over the depth c).
 size_t winograd_packed_floats(int64_t c, int64_t m) { return static_cast<size_t>(16 * c * m); }
@@ -43,7 +54,18 @@ namespace winograd {
 // Tiles transformed together: V and M of a block stay in half of L2 (16 · tiles · (c + m) floats).
 int64_t block_tiles(int64_t c, int64_t m) {
     const int64_t fit = cpu_caches().l2 / 2 / (16 * (c + m) * int64_t(sizeof(float)));
-    return std::clamp<int64_t>(fit, 4, 64);
+    return std::clamp<int64_t>(fit, 4, 256);
+}
+
+// f.operator()<VW>(i) over channels [i, n) in vectors of the level's width W, then of halves of
+// it down to 4 floats, then one float at a time: 8 channels under AVX-512 still go 8 at once.
+template <int VW = W, class F>
+inline void over_channels(int64_t n, F&& f, int64_t i = 0) {
+    for (; i + VW <= n; i += VW) f.template operator()<VW>(i);
+    if constexpr (VW > 4)
+        over_channels<VW / 2>(n, f, i);
+    else if constexpr (VW > 1)
+        for (; i < n; ++i) f.template operator()<1>(i);
 }
 
 // V_ξ[tile][i..] = (Bᵀ d B)_ξ for channels [i, i + VW) of the 4x4 patch at p (rows sy apart,
@@ -130,9 +152,7 @@ void conv_winograd(const ConvArgs& args, void* workspace) {
             for (int64_t j = 0; j < nt; ++j) {
                 const int64_t ty = (t0 + j) / pw, tx = (t0 + j) % pw;
                 const float* p = image + 2 * ty * sy + 2 * tx * c;
-                int64_t i = 0;
-                for (; i + W <= c; i += W) winograd::transform_patch<W>(p, sy, c, i, v + j * c, nt * c);
-                for (; i < c; ++i) winograd::transform_patch<1>(p, sy, c, i, v + j * c, nt * c);
+                winograd::over_channels(c, [&]<int VW>(int64_t i) { winograd::transform_patch<VW>(p, sy, c, i, v + j * c, nt * c); });
             }
             product.in.ow = nt;
             const TileSplit split(nt, max_tile_columns(shape.mv));
@@ -142,9 +162,7 @@ void conv_winograd(const ConvArgs& args, void* workspace) {
             }
             for (int64_t j = 0; j < nt; ++j) {
                 float* y = args.y + (n * ph * pw + t0 + j) * m;
-                int64_t o = 0;
-                for (; o + W <= m; o += W) winograd::pool_tile<W>(mx + j * m, nt * m, o, args.bias, args.relu, y);
-                for (; o < m; ++o) winograd::pool_tile<1>(mx + j * m, nt * m, o, args.bias, args.relu, y);
+                winograd::over_channels(m, [&]<int VW>(int64_t o) { winograd::pool_tile<VW>(mx + j * m, nt * m, o, args.bias, args.relu, y); });
             }
         }
         row += rows_here;

@@ -86,10 +86,6 @@ struct ConvArgs {
     const float* winograd = nullptr;
 };
 
-// Whether a convolution suits the Winograd kernel: 3x3, followed by 2x2 max pooling (each 2x2
-// tile of outputs is one window), and enough input channels for its transforms to pay.
-inline bool winograd_suits(int kw, int kh, int64_t c, int pool) { return kw == 3 && kh == 3 && pool == 2 && c >= 4; }
-
 // The kernel's gradient of a stride-1 convolution (kernels/conv_weight_grad_impl.h), summed over
 // images [image_begin, image_end) and added to dw[p * m + o], p = c + C*(kx + KW*ky):
 //   dw(p, o) += sum over pixels j of dy[j*m + o] * b(j, p), b the implicit im2col matrix of `in`.
@@ -127,6 +123,9 @@ struct KernelTable {
     size_t (*winograd_packed_floats)(int64_t c, int64_t m);
     void (*pack_winograd_weights)(const float* kernel, int64_t c, int64_t m, float* dst);
     size_t (*winograd_workspace)(const ConvGather& in, int64_t m);
+    // Whether a convolution of kw x kh kernels, c channels in, m out, then pooling by `pool`,
+    // runs faster by Winograd than directly at this level (conv_winograd_impl.h says why).
+    bool (*winograd_suits)(int kw, int kh, int64_t c, int64_t m, int pool);
     void (*conv_weight_grad)(const ConvWeightGradArgs& args, void* workspace);
     // Max pooling of one output row of dense [C, W, H, N] activations: x points at the first of
     // the k input rows of its windows (rows of w pixels), y receives ow pixels; window k, stride s.

@@ -117,6 +117,7 @@ const KernelTable& table() {
         .winograd_packed_floats = winograd_packed_floats,
         .pack_winograd_weights = pack_winograd_weights,
         .winograd_workspace = winograd_workspace,
+        .winograd_suits = winograd_suits,
         .conv_weight_grad = conv_weight_grad,
         .max_pool_row = max_pool_row,
         .max_pool_backward_row = max_pool_backward_row,

@@ -54,7 +54,7 @@ void Predictor::pack_weights() {
             const int kw = static_cast<int>(w->ne[0]), kh = static_cast<int>(w->ne[1]);
             packed->data.resize(k.conv_packed_floats(w->ne[2], w->ne[3], kw, kh));
             k.pack_conv_weights(data, kw, kh, w->ne[2], w->ne[3], false, packed->data.data());
-            if (winograd_suits(kw, kh, w->ne[2], params<Conv2dParams>(node).pool)) {
+            if (k.winograd_suits(kw, kh, w->ne[2], w->ne[3], params<Conv2dParams>(node).pool)) {
                 packed->winograd.resize(k.winograd_packed_floats(w->ne[2], w->ne[3]));
                 k.pack_winograd_weights(data, w->ne[2], w->ne[3], packed->winograd.data());
             }

@@ -196,7 +196,6 @@ TEST(ConvKernels, WinogradConvolutionMatchesConvolutionThenPoolOnEveryLevel) {
         set_cpu_level(level);
         const KernelTable& kt = kernels();
         for (const ConvCase& cc : cases) {
-            ASSERT_TRUE(winograd_suits(cc.k, cc.k, cc.c, 2));
             const ConvData d = make_data(cc, rng);
             const int64_t pw = d.ow / 2, ph = d.oh / 2;
             std::vector<float> packed(kt.winograd_packed_floats(cc.c, cc.m));
@@ -228,6 +227,24 @@ TEST(ConvKernels, WinogradConvolutionMatchesConvolutionThenPoolOnEveryLevel) {
 
 // The input's gradient: dx(c, x, y) = sum over o, kx, ky of w(kx, ky, c, o) * dy(o, x+pad-kx, y+pad-ky),
 // computed by conv() on dy with the flipped kernel.
+// Where inference runs Winograd: the seeds' second layer (32 -> 64) on every level; never a
+// kernel other than 3x3, a pooling other than 2, one input channel (the first layers), or one
+// vector of output channels (ggml's 8 -> 16 under AVX-512, where it measured slower).
+TEST(ConvKernels, WinogradSuitsThreeByThreeLayersWithTwoVectorsOfOutputsOrMore) {
+    LevelGuard guard;
+    for (CpuLevel level : supported_levels()) {
+        set_cpu_level(level);
+        const KernelTable& kt = kernels();
+        EXPECT_TRUE(kt.winograd_suits(3, 3, 32, 64, 2)) << cpu_level_name(level);
+        EXPECT_FALSE(kt.winograd_suits(5, 5, 32, 64, 2)) << cpu_level_name(level);
+        EXPECT_FALSE(kt.winograd_suits(3, 3, 32, 64, 3)) << cpu_level_name(level);
+        EXPECT_FALSE(kt.winograd_suits(3, 3, 32, 64, 0)) << cpu_level_name(level);
+        EXPECT_FALSE(kt.winograd_suits(3, 3, 1, 64, 2)) << cpu_level_name(level);
+        if (level == CpuLevel::Avx512) EXPECT_FALSE(kt.winograd_suits(3, 3, 8, 16, 2));
+        if (level == CpuLevel::Avx2) EXPECT_TRUE(kt.winograd_suits(3, 3, 8, 16, 2));
+    }
+}
+
 TEST(ConvKernels, FlippedKernelGivesTheInputGradientOnEveryLevel) {
     LevelGuard guard;
     std::mt19937 rng(5);
