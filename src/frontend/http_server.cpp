@@ -14,8 +14,10 @@
 #include <cstring>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 #include <unordered_set>
 
+#include <dlfcn.h>
 #include <microhttpd.h>
 
 #include "engine/error.h"
@@ -27,6 +29,46 @@ namespace {
 bool same_name(const std::string& a, const char* b) { return ::strcasecmp(a.c_str(), b) == 0; }
 
 using Clock = std::chrono::steady_clock;
+
+// libmicrohttpd's functions, typed by its header, from the library loaded when the first server
+// starts rather than linked: linked, it and the GnuTLS it pulls in took about 4 MB of memory and
+// the time to map and relocate them in every mnist command, and only `mnist serve` uses it.
+struct Mhd {
+    decltype(&::MHD_start_daemon) start_daemon;
+    decltype(&::MHD_stop_daemon) stop_daemon;
+    decltype(&::MHD_quiesce_daemon) quiesce_daemon;
+    decltype(&::MHD_get_connection_info) get_connection_info;
+    decltype(&::MHD_get_connection_values) get_connection_values;
+    decltype(&::MHD_create_response_from_buffer) create_response_from_buffer;
+    decltype(&::MHD_add_response_header) add_response_header;
+    decltype(&::MHD_queue_response) queue_response;
+    decltype(&::MHD_destroy_response) destroy_response;
+};
+
+const Mhd& mhd() {
+    static const Mhd m = [] {
+        void* lib = ::dlopen(MNIST_MHD_SONAME, RTLD_NOW | RTLD_LOCAL);
+        if (!lib)
+            throw Error(std::string("cannot load libmicrohttpd, which the HTTP server runs on (Debian: apt-get install ") +
+                        "libmicrohttpd12): " + ::dlerror());
+        auto get = [lib](auto& fn, const char* name) {
+            fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(::dlsym(lib, name));
+            check(fn != nullptr, std::string("libmicrohttpd (") + MNIST_MHD_SONAME + ") lacks " + name);
+        };
+        Mhd f{};
+        get(f.start_daemon, "MHD_start_daemon");
+        get(f.stop_daemon, "MHD_stop_daemon");
+        get(f.quiesce_daemon, "MHD_quiesce_daemon");
+        get(f.get_connection_info, "MHD_get_connection_info");
+        get(f.get_connection_values, "MHD_get_connection_values");
+        get(f.create_response_from_buffer, "MHD_create_response_from_buffer");
+        get(f.add_response_header, "MHD_add_response_header");
+        get(f.queue_response, "MHD_queue_response");
+        get(f.destroy_response, "MHD_destroy_response");
+        return f;
+    }();
+    return m;
+}
 
 }  // namespace
 
@@ -125,7 +167,7 @@ struct Server::Deadlines {
 // libmicrohttpd's callbacks, friends of Server.
 struct Callbacks {
     static Server::Connection* connection_of(MHD_Connection* c) {
-        const MHD_ConnectionInfo* info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        const MHD_ConnectionInfo* info = mhd().get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
         return info ? static_cast<Server::Connection*>(info->socket_context) : nullptr;
     }
 
@@ -134,7 +176,7 @@ struct Callbacks {
         Server::Deadlines& d = *s.deadlines_;
         if (code == MHD_CONNECTION_NOTIFY_STARTED) {
             auto* conn = new Server::Connection;
-            if (const MHD_ConnectionInfo* info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD))
+            if (const MHD_ConnectionInfo* info = mhd().get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD))
                 conn->fd = info->connect_fd;
             conn->expire_in(s.options_.timeout_seconds);
             std::lock_guard<std::mutex> lock(d.mutex);
@@ -149,11 +191,11 @@ struct Callbacks {
     }
 
     static MHD_Result send(Server& s, Server::Pending& p, const Response& r) {
-        MHD_Response* m = MHD_create_response_from_buffer(r.body.size(), const_cast<char*>(r.body.data()),
+        MHD_Response* m = mhd().create_response_from_buffer(r.body.size(), const_cast<char*>(r.body.data()),
                                                           MHD_RESPMEM_MUST_COPY);
         if (!m) return MHD_NO;
-        MHD_add_response_header(m, "Content-Type", r.content_type.c_str());
-        for (const auto& [k, v] : r.headers) MHD_add_response_header(m, k.c_str(), v.c_str());
+        mhd().add_response_header(m, "Content-Type", r.content_type.c_str());
+        for (const auto& [k, v] : r.headers) mhd().add_response_header(m, k.c_str(), v.c_str());
         // A client that sent its request and then closed its side (shutdown(SHUT_WR)) gets the
         // answer and the connection closed after it: MHD read the end of the stream together
         // with the request and would otherwise wait for another one until the timeout.
@@ -161,10 +203,10 @@ struct Callbacks {
         if (conn && conn->fd >= 0) {
             char byte;
             if (::recv(conn->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
-                MHD_add_response_header(m, MHD_HTTP_HEADER_CONNECTION, "close");
+                mhd().add_response_header(m, MHD_HTTP_HEADER_CONNECTION, "close");
         }
-        const MHD_Result ok = MHD_queue_response(p.connection, static_cast<unsigned>(r.status), m);
-        MHD_destroy_response(m);
+        const MHD_Result ok = mhd().queue_response(p.connection, static_cast<unsigned>(r.status), m);
+        mhd().destroy_response(m);
         p.answered = true;
         // The response must be taken, and the next request arrive, in time.
         if (conn) {
@@ -187,14 +229,14 @@ struct Callbacks {
 
     // The request's headers and query, copied into the Request.
     static void read_values(MHD_Connection* c, Request& r) {
-        MHD_get_connection_values(
+        mhd().get_connection_values(
             c, MHD_HEADER_KIND,
             [](void* cls, MHD_ValueKind, const char* key, const char* value) -> MHD_Result {
                 static_cast<Request*>(cls)->headers.emplace_back(key, value ? value : "");
                 return MHD_YES;
             },
             &r);
-        MHD_get_connection_values(
+        mhd().get_connection_values(
             c, MHD_GET_ARGUMENT_KIND,
             [](void* cls, MHD_ValueKind, const char* key, const char* value) -> MHD_Result {
                 static_cast<Request*>(cls)->args.push_back({key, value ? value : "", value != nullptr});
@@ -205,7 +247,7 @@ struct Callbacks {
 
     static std::string client_address(MHD_Connection* c) {
         char buf[INET6_ADDRSTRLEN] = "";
-        if (const MHD_ConnectionInfo* info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS)) {
+        if (const MHD_ConnectionInfo* info = mhd().get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS)) {
             const sockaddr* a = info->client_addr;
             if (a->sa_family == AF_INET)
                 inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(a)->sin_addr, buf, sizeof buf);
@@ -276,6 +318,7 @@ Server::Server(const ServerOptions& options, Handler handler, Observer observer)
       handler_(std::move(handler)),
       observer_(std::move(observer)),
       deadlines_(std::make_unique<Deadlines>()) {
+    mhd();  // the library first: without it, no socket to close
     const std::string where = options.host + ":" + std::to_string(options.port);
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
@@ -303,7 +346,7 @@ Server::Server(const ServerOptions& options, Handler handler, Observer observer)
 
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC;
     if (family == AF_INET6) flags |= MHD_USE_IPv6;
-    daemon_ = MHD_start_daemon(
+    daemon_ = mhd().start_daemon(
         flags, 0, nullptr, nullptr, &Callbacks::on_request, this,                    //
         MHD_OPTION_LISTEN_SOCKET, listen_fd_,                                        //
         MHD_OPTION_THREAD_POOL_SIZE, unsigned(std::max(1, options.threads)),         //
@@ -329,12 +372,12 @@ std::string Server::url() const {
 
 void Server::stop(double grace_seconds) {
     if (!daemon_) return;
-    MHD_quiesce_daemon(daemon_);
+    mhd().quiesce_daemon(daemon_);
     ::close(listen_fd_);
     const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(grace_seconds);
     while (in_flight_.load() > 0 && std::chrono::steady_clock::now() < until)
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    MHD_stop_daemon(daemon_);  // (the deadline thread goes on cutting off slow clients until here)
+    mhd().stop_daemon(daemon_);  // (the deadline thread goes on cutting off slow clients until here)
     daemon_ = nullptr;
     deadlines_->stop();
 }
