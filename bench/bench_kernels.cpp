@@ -1,7 +1,9 @@
 // Kernel benchmarks at the models' shapes: our GEMM at each SIMD level against OpenBLAS's
 // cblas_sgemm (the ceiling), both with the same thread count; and our direct convolution (the
 // op the CNNs run) against OpenBLAS on the same layer as one GEMM over a ready-made im2col
-// matrix (the im2col itself not timed). Reports GFLOP/s.
+// matrix (the im2col itself not timed); and, per level, the Winograd convolution against the
+// direct one on 3x3 layers followed by pooling (which inference picks where). Reports GFLOP/s
+// (the convolution-and-pooling pairs: times).
 //   build/bench/bench_kernels --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true
 // bench/gemm.py runs it with OpenBLAS at its best and makes the README's tables.
 #include <benchmark/benchmark.h>
