@@ -26,6 +26,14 @@ grep -q 'kernel Prescott' "$TMP/gemm" && fail "gemm.py let OPENBLAS_CORETYPE thr
 grep -Eq '^\| 10 x 500 x 500, fc2 batch 500 \| 1 \| [0-9.]+ ms \| [0-9.]+ ms \| [0-9]+% \|$' "$TMP/gemm" ||
   fail "gemm.py made no table row"
 
+# The Winograd/direct pairs behind winograd_suits run and name their layers (every level here
+# that the CPU has; a level it lacks says so).
+"$BENCH" --benchmark_filter='BM_conv_pool/avx2' --benchmark_min_time=0.01 > "$TMP/pool" 2>&1 || fail "BM_conv_pool failed"
+for kernel in direct winograd; do
+  grep -Eq "^BM_conv_pool/avx2_$kernel/2 .*(ggml conv2 batch 500|not supported)" "$TMP/pool" ||
+    fail "BM_conv_pool made no $kernel row: $(cat "$TMP/pool")"
+done
+
 OPENBLAS_CORETYPE=Prescott /usr/bin/python3 "$SRC/bench/compare.py" --mnist-bin "$BIN" --jobs fc-eval --runs 1 --passes 1 \
   > "$TMP/cmp" 2>/dev/null || fail "compare.py failed"
 cat "$TMP/cmp"
