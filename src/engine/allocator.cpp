@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/bits.h"
 #include "engine/context.h"
 #include "engine/error.h"
 
@@ -14,7 +15,7 @@ namespace mn {
 
 namespace {
 
-size_t align_up(size_t n) { return (n + Context::kAlignment - 1) / Context::kAlignment * Context::kAlignment; }
+size_t aligned(size_t n) { return align_up(n, Context::kAlignment); }
 
 Tensor* root_of(Tensor* t) { return t->view_src ? t->view_src : t; }
 
@@ -76,7 +77,7 @@ void GraphAllocator::allocate(Graph& graph) {
 
     std::unordered_map<Tensor*, size_t> offset;
     OffsetPlanner planner;
-    auto place = [&](Tensor* t) { offset[t] = planner.alloc(align_up(t->nbytes())); };
+    auto place = [&](Tensor* t) { offset[t] = planner.alloc(aligned(t->nbytes())); };
 
     for (Tensor* leaf : graph.leafs)
         if (!leaf->data) place(leaf);
@@ -95,17 +96,17 @@ void GraphAllocator::allocate(Graph& graph) {
             Tensor* r = root_of(s);
             auto it = offset.find(r);
             if (it == offset.end() || r->op == Op::None || kept.count(r) || last_reader[r] != i) continue;
-            planner.release(it->second, align_up(r->nbytes()));
+            planner.release(it->second, aligned(r->nbytes()));
             last_reader[r] = SIZE_MAX;  // released once, even if several sources share the root
         }
     }
 
     bytes_ = planner.peak();
     if (bytes_ > 0) {
-        void* p = std::aligned_alloc(Context::kAlignment, align_up(bytes_));
+        void* p = std::aligned_alloc(Context::kAlignment, aligned(bytes_));
         check(p != nullptr, "out of memory allocating " + std::to_string(bytes_) + " bytes of activations");
         // Touch every page now: page faults belong to set-up, not to the first evaluation.
-        std::memset(p, 0, align_up(bytes_));
+        std::memset(p, 0, aligned(bytes_));
         buffer_.reset(static_cast<uint8_t*>(p));
     }
     for (auto& [t, off] : offset) t->data = buffer_.get() + off;

@@ -2,12 +2,12 @@
 
 #include <cstdlib>
 
+#include "engine/bits.h"
 #include "engine/error.h"
 
 namespace mn {
 
 namespace {
-size_t align_up(size_t n, size_t a) { return (n + a - 1) / a * a; }
 
 // Sizes must be positive and the element count must not overflow: tensors are built from
 // file headers too, and a hostile header must fail here rather than wrap around.

@@ -61,10 +61,6 @@ bool is_float_type(ValueType t) { return t == ValueType::F32 || t == ValueType::
 
 bool is_power_of_two(uint64_t a) { return a != 0 && (a & (a - 1)) == 0; }
 
-uint64_t align_up(uint64_t x, uint64_t alignment) {
-    return (x + alignment - 1) / alignment * alignment;
-}
-
 // Names and keys come from the file: quoted, made safe for one line of an error message.
 std::string quoted(std::string_view s) { return "'" + printable(s) + "'"; }
 
