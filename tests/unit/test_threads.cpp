@@ -97,5 +97,38 @@ TEST(Executor, AGraphComputesTheSameForAThreadCountAndCloseForAny) {
     }
 }
 
+// One image through an FC network: every op is small enough for thread 0 alone, so the calling
+// thread runs the whole graph and the pool is not woken; the result is the one thread's, bit
+// for bit, on any number of threads, again and again.
+TEST(Executor, AGraphOfSmallOpsComputesExactlyAsOnOneThread) {
+    const int64_t w1_ne[] = {784, 500}, x_ne[] = {784, 1}, b1_ne[] = {500}, w2_ne[] = {500, 10};
+    Context weights(Context::tensor_arena_bytes(DType::F32, 2, w1_ne) + Context::tensor_arena_bytes(DType::F32, 2, x_ne) +
+                    Context::tensor_arena_bytes(DType::F32, 1, b1_ne) + Context::tensor_arena_bytes(DType::F32, 2, w2_ne));
+    Tensor* w1 = weights.new_tensor(DType::F32, {784, 500});
+    Tensor* x = weights.new_tensor(DType::F32, {784, 1});
+    Tensor* b1 = weights.new_tensor(DType::F32, {500});
+    Tensor* w2 = weights.new_tensor(DType::F32, {500, 10});
+    for (Tensor* t : {w1, x, b1, w2})
+        for (int64_t i = 0; i < t->nelements(); ++i) t->f32()[i] = float((i * 7919) % 201 - 100) / 100.0f;
+    for (int64_t i = 0; i < x->nelements(); i += 3) x->f32()[i] = 0.0f;  // zero pixels, as in an image
+    std::vector<float> one_thread;
+    for (int threads : {1, 2, 3, 4}) {
+        Context ctx;
+        Tensor* y = soft_max(ctx, mul_mat(ctx, w2, relu(ctx, add(ctx, mul_mat(ctx, w1, x), b1))));
+        y->flags |= kFlagOutput;
+        Graph g;
+        g.build_forward(y);
+        GraphAllocator alloc;
+        alloc.allocate(g);
+        Executor ex(threads);
+        for (int repeat = 0; repeat < 3; ++repeat) {
+            ex.compute(g);
+            std::vector<float> out(y->f32(), y->f32() + y->nelements());
+            if (one_thread.empty()) one_thread = out;
+            ASSERT_EQ(out, one_thread) << threads << " threads, run " << repeat;
+        }
+    }
+}
+
 }  // namespace
 }  // namespace mn
