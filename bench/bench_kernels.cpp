@@ -71,14 +71,21 @@ void time_graph(benchmark::State& state, mn::Tensor* out, int threads) {
     }
 }
 
+// Runs the kernels of `level` from here on (the benchmark puts the detected one back), or marks
+// the benchmark skipped where the CPU lacks it.
+bool use_level(benchmark::State& state, mn::CpuLevel level) {
+    if (!mn::cpu_level_supported(level)) {
+        state.SkipWithError("CPU level not supported here");
+        return false;
+    }
+    mn::set_cpu_level(level);
+    return true;
+}
+
 // Our mul_mat through the real executor (packing, threading, dispatch), as the models use it.
 void BM_mul_mat(benchmark::State& state, mn::CpuLevel level, int threads) {
     const Shape& s = kShapes[state.range(0)];
-    if (!mn::cpu_level_supported(level)) {
-        state.SkipWithError("CPU level not supported here");
-        return;
-    }
-    mn::set_cpu_level(level);
+    if (!use_level(state, level)) return;
     const int64_t a_ne[] = {s.k, s.m}, b_ne[] = {s.k, s.n};
     mn::Context w(mn::Context::tensor_arena_bytes(mn::DType::F32, 2, a_ne) +
                   mn::Context::tensor_arena_bytes(mn::DType::F32, 2, b_ne));
@@ -140,11 +147,7 @@ const PoolLayer kPoolLayers[] = {
 
 void BM_conv_pool(benchmark::State& state, mn::CpuLevel level, bool winograd) {
     const PoolLayer& l = kPoolLayers[state.range(0)];
-    if (!mn::cpu_level_supported(level)) {
-        state.SkipWithError("CPU level not supported here");
-        return;
-    }
-    mn::set_cpu_level(level);
+    if (!use_level(state, level)) return;
     const mn::KernelTable& kt = mn::kernels();
     const auto kernel = random_vector(size_t(9 * l.c * l.m), 1), x = random_vector(size_t(l.c * l.w * l.w * l.batch), 2),
                bias = random_vector(size_t(l.m), 3);

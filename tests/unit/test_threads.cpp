@@ -6,6 +6,8 @@
 
 #include <atomic>
 #include <cmath>
+#include <functional>
+#include <initializer_list>
 #include <chrono>
 #include <thread>
 #include <vector>
@@ -62,6 +64,30 @@ TEST(Executor, ParallelForCoversEveryIndexOnce) {
     }
 }
 
+// Values in [-1, 1] from each element's index.
+void fill_pattern(std::initializer_list<Tensor*> tensors) {
+    for (Tensor* t : tensors)
+        for (int64_t i = 0; i < t->nelements(); ++i) t->f32()[i] = float((i * 7919) % 201 - 100) / 100.0f;
+}
+
+// The output of the graph `build` makes, computed `repeats` times on one executor of `threads`.
+std::vector<std::vector<float>> outputs(const std::function<Tensor*(Context&)>& build, int threads, int repeats) {
+    Context ctx;
+    Tensor* y = build(ctx);
+    y->flags |= kFlagOutput;
+    Graph g;
+    g.build_forward(y);
+    GraphAllocator alloc;
+    alloc.allocate(g);
+    Executor ex(threads);
+    std::vector<std::vector<float>> runs;
+    for (int repeat = 0; repeat < repeats; ++repeat) {
+        ex.compute(g);
+        runs.emplace_back(y->f32(), y->f32() + y->nelements());
+    }
+    return runs;
+}
+
 TEST(Executor, AGraphComputesTheSameForAThreadCountAndCloseForAny) {
     // relu(W x + b) for a batch: the GEMM, its packing and epilogue shared between threads.
     const int64_t w_ne[] = {300, 200}, x_ne[] = {300, 64}, b_ne[] = {200};
@@ -70,27 +96,15 @@ TEST(Executor, AGraphComputesTheSameForAThreadCountAndCloseForAny) {
     Tensor* w = weights.new_tensor(DType::F32, {300, 200});
     Tensor* x = weights.new_tensor(DType::F32, {300, 64});
     Tensor* b = weights.new_tensor(DType::F32, {200});
-    for (Tensor* t : {w, x, b})
-        for (int64_t i = 0; i < t->nelements(); ++i) t->f32()[i] = float((i * 7919) % 201 - 100) / 100.0f;
+    fill_pattern({w, x, b});
     std::vector<float> one_thread;
     for (int threads : {1, 2, 3, 4}) {
-        Context ctx;
-        Tensor* y = relu(ctx, add(ctx, mul_mat(ctx, w, x), b));
-        y->flags |= kFlagOutput;
-        Graph g;
-        g.build_forward(y);
-        GraphAllocator alloc;
-        alloc.allocate(g);
-        Executor ex(threads);
-        std::vector<float> first;
-        for (int repeat = 0; repeat < 3; ++repeat) {
-            ex.compute(g);
-            std::vector<float> out(y->f32(), y->f32() + y->nelements());
-            if (first.empty()) first = out;
-            // The same bits every time for a thread count (what makes training repeatable);
-            // across thread counts the kernels may sum in another order (the last bits).
-            ASSERT_EQ(out, first) << threads << " threads, run " << repeat;
-        }
+        const auto runs = outputs([&](Context& ctx) { return relu(ctx, add(ctx, mul_mat(ctx, w, x), b)); }, threads, 3);
+        const std::vector<float>& first = runs[0];
+        // The same bits every time for a thread count (what makes training repeatable);
+        // across thread counts the kernels may sum in another order (the last bits).
+        for (size_t repeat = 1; repeat < runs.size(); ++repeat)
+            ASSERT_EQ(runs[repeat], first) << threads << " threads, run " << repeat;
         if (one_thread.empty()) one_thread = first;
         for (size_t i = 0; i < first.size(); ++i)
             ASSERT_NEAR(first[i], one_thread[i], 1e-4f * (1 + std::fabs(one_thread[i]))) << threads << " threads, " << i;
@@ -108,25 +122,16 @@ TEST(Executor, AGraphOfSmallOpsComputesExactlyAsOnOneThread) {
     Tensor* x = weights.new_tensor(DType::F32, {784, 1});
     Tensor* b1 = weights.new_tensor(DType::F32, {500});
     Tensor* w2 = weights.new_tensor(DType::F32, {500, 10});
-    for (Tensor* t : {w1, x, b1, w2})
-        for (int64_t i = 0; i < t->nelements(); ++i) t->f32()[i] = float((i * 7919) % 201 - 100) / 100.0f;
+    fill_pattern({w1, x, b1, w2});
     for (int64_t i = 0; i < x->nelements(); i += 3) x->f32()[i] = 0.0f;  // zero pixels, as in an image
-    std::vector<float> one_thread;
+    const auto fc = [&](Context& ctx) {
+        return soft_max(ctx, mul_mat(ctx, w2, relu(ctx, add(ctx, mul_mat(ctx, w1, x), b1))));
+    };
+    const std::vector<float> one_thread = outputs(fc, 1, 1)[0];
     for (int threads : {1, 2, 3, 4}) {
-        Context ctx;
-        Tensor* y = soft_max(ctx, mul_mat(ctx, w2, relu(ctx, add(ctx, mul_mat(ctx, w1, x), b1))));
-        y->flags |= kFlagOutput;
-        Graph g;
-        g.build_forward(y);
-        GraphAllocator alloc;
-        alloc.allocate(g);
-        Executor ex(threads);
-        for (int repeat = 0; repeat < 3; ++repeat) {
-            ex.compute(g);
-            std::vector<float> out(y->f32(), y->f32() + y->nelements());
-            if (one_thread.empty()) one_thread = out;
-            ASSERT_EQ(out, one_thread) << threads << " threads, run " << repeat;
-        }
+        const auto runs = outputs(fc, threads, 3);
+        for (size_t repeat = 0; repeat < runs.size(); ++repeat)
+            ASSERT_EQ(runs[repeat], one_thread) << threads << " threads, run " << repeat;
     }
 }
 
