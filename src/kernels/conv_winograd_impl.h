@@ -54,7 +54,7 @@ namespace winograd {
 // Tiles transformed together: V and M of a block stay in half of L2 (16 · tiles · (c + m) floats).
 int64_t block_tiles(int64_t c, int64_t m) {
     const int64_t fit = cpu_caches().l2 / 2 / (16 * (c + m) * int64_t(sizeof(float)));
-    return std::clamp<int64_t>(fit, 4, 256);
+    return std::clamp<int64_t>(fit, 4, 64);
 }
 
 // f.operator()<VW>(i) over channels [i, n) in vectors of the level's width W, then of halves of
